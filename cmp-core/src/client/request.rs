@@ -1,0 +1,193 @@
+//! What a client asks for, and the request bodies built from it.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use der::asn1::{Any, OctetString};
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::Certificate;
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::name::Name;
+
+use crate::asn1::{
+    AttributeTypeAndValue, CertId, CertReqMsg, CertRequest, CertTemplate, PkiBody, RevDetails, oid,
+};
+use crate::crypto::SigningKey;
+use crate::error::{Error, Result};
+use crate::pop;
+
+/// Which enrollment body to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnrollKind {
+    /// Initialization request (first certificate from this PKI).
+    Ir,
+    /// Certification request (another certificate).
+    Cr,
+    /// Key update request (renew a certificate with a new key).
+    Kur,
+}
+
+/// How proof-of-possession is given.
+#[derive(Clone)]
+pub enum PopMethod {
+    /// The new key signs the request (RFC 4211 section 4.1).
+    Signature(Arc<dyn SigningKey>),
+    /// An RA vouches for possession; the public key is given.
+    RaVerified(SubjectPublicKeyInfoOwned),
+    /// No POP at all (negative tests).
+    None(SubjectPublicKeyInfoOwned),
+}
+
+impl PopMethod {
+    fn public_key(&self) -> SubjectPublicKeyInfoOwned {
+        match self {
+            Self::Signature(key) => key.public_key(),
+            Self::RaVerified(spki) | Self::None(spki) => spki.clone(),
+        }
+    }
+}
+
+/// An ir, cr or kur.
+#[derive(Clone)]
+pub struct EnrollRequest {
+    /// ir, cr or kur.
+    pub kind: EnrollKind,
+    /// Subject to request (kur: defaults to the old certificate's subject).
+    pub subject: Option<Name>,
+    /// Extensions to request (SAN, key usage, ...).
+    pub extensions: Vec<Extension>,
+    /// The new key and how its possession is proven.
+    pub pop: PopMethod,
+    /// kur: the certificate to update (sent as the oldCertID control).
+    pub old_cert: Option<Certificate>,
+    /// certReqId (RFC 9483: 0).
+    pub cert_req_id: i64,
+}
+
+impl EnrollRequest {
+    /// A request of `kind` for `subject` with a signing key as POP.
+    pub fn new(kind: EnrollKind, subject: Option<Name>, key: Arc<dyn SigningKey>) -> Self {
+        Self {
+            kind,
+            subject,
+            extensions: Vec::new(),
+            pop: PopMethod::Signature(key),
+            old_cert: None,
+            cert_req_id: 0,
+        }
+    }
+
+    /// The public key to be certified.
+    pub fn public_key(&self) -> SubjectPublicKeyInfoOwned {
+        self.pop.public_key()
+    }
+
+    /// The subject that will be requested.
+    pub fn requested_subject(&self) -> Option<Name> {
+        self.subject.clone().or_else(|| {
+            self.old_cert
+                .as_ref()
+                .map(|c| c.tbs_certificate().subject().clone())
+        })
+    }
+
+    /// Build the ir/cr/kur body.
+    pub fn to_body(&self) -> Result<PkiBody> {
+        let template = CertTemplate {
+            subject: self.requested_subject(),
+            public_key: Some(self.public_key()),
+            extensions: if self.extensions.is_empty() {
+                None
+            } else {
+                Some(self.extensions.clone())
+            },
+            ..Default::default()
+        };
+        let controls = match &self.old_cert {
+            Some(old) => {
+                let id = cert_id(old)?;
+                let value = Any::encode_from(&id).map_err(Error::Encode)?;
+                Some(alloc::vec![AttributeTypeAndValue {
+                    oid: oid::REG_CTRL_OLD_CERT_ID,
+                    value
+                }])
+            }
+            None => None,
+        };
+        let cert_req = CertRequest {
+            cert_req_id: self.cert_req_id,
+            cert_template: template,
+            controls,
+        };
+        let popo = match &self.pop {
+            PopMethod::Signature(key) => Some(pop::signature_pop(&cert_req, key.as_ref())?),
+            PopMethod::RaVerified(_) => Some(pop::ra_verified()),
+            PopMethod::None(_) => None,
+        };
+        let msgs = alloc::vec![CertReqMsg {
+            cert_req,
+            popo,
+            reg_info: None
+        }];
+        Ok(match self.kind {
+            EnrollKind::Ir => PkiBody::Ir(msgs),
+            EnrollKind::Cr => PkiBody::Cr(msgs),
+            EnrollKind::Kur => PkiBody::Kur(msgs),
+        })
+    }
+}
+
+/// The CertId (issuer, serial) of a certificate.
+pub(crate) fn cert_id(cert: &Certificate) -> Result<CertId> {
+    let tbs = cert.tbs_certificate();
+    Ok(CertId {
+        issuer: GeneralName::DirectoryName(tbs.issuer().clone()),
+        serial_number: der::asn1::Int::new(tbs.serial_number().as_bytes())
+            .map_err(Error::Encode)?,
+    })
+}
+
+/// A revocation request.
+#[derive(Clone, Debug)]
+pub struct RevokeRequest {
+    /// The certificate to revoke (its issuer and serial number are sent).
+    pub cert: Certificate,
+    /// CRL reason code (RFC 5280 section 5.3.1), if any.
+    pub reason: Option<u8>,
+}
+
+impl RevokeRequest {
+    /// Build the rr body.
+    pub fn to_body(&self) -> Result<PkiBody> {
+        let tbs = self.cert.tbs_certificate();
+        let serial = der::asn1::Int::new(tbs.serial_number().as_bytes()).map_err(Error::Encode)?;
+        let template = CertTemplate {
+            issuer: Some(tbs.issuer().clone()),
+            serial_number: Some(serial),
+            ..Default::default()
+        };
+        let crl_entry_details = match self.reason {
+            Some(r) => Some(alloc::vec![crl_reason_extension(r)?]),
+            None => None,
+        };
+        Ok(PkiBody::Rr(alloc::vec![RevDetails {
+            cert_details: template,
+            crl_entry_details
+        }]))
+    }
+}
+
+/// The reasonCode CRL entry extension (id-ce-cRLReasons, ENUMERATED).
+pub fn crl_reason_extension(reason: u8) -> Result<Extension> {
+    if reason > 10 || reason == 7 {
+        return Err(Error::Usage("CRL reason codes are 0..=10 without 7"));
+    }
+    // ENUMERATED: tag 0x0a, length 1
+    let value = [0x0a, 0x01, reason];
+    Ok(Extension {
+        extn_id: der::asn1::ObjectIdentifier::new_unwrap("2.5.29.21"),
+        critical: false,
+        extn_value: OctetString::new(value.to_vec()).map_err(Error::Encode)?,
+    })
+}

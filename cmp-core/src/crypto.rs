@@ -1,0 +1,204 @@
+//! The cryptography boundary.
+//!
+//! `cmp-core` performs no cryptography itself and depends on no algorithm
+//! crate. Everything it needs (randomness, digests, MACs, key derivation,
+//! signature verification) comes through a [`CryptoProvider`], and every
+//! private key is a [`SigningKey`] trait object so that an HSM, a TPM or a
+//! secure element can hold it. The default implementation lives in the
+//! `cmp-crypto-rustcrypto` crate.
+//!
+//! Algorithms are named by the small enums below; mapping them to and from
+//! ASN.1 object identifiers is done once, in [`crate::alg`], so a backend
+//! never has to parse an `AlgorithmIdentifier` for digests and MACs.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+/// A failure inside the crypto provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// The provider does not implement this algorithm or parameter set.
+    Unsupported(&'static str),
+    /// A public or private key could not be parsed or does not fit the algorithm.
+    InvalidKey(&'static str),
+    /// The signature is malformed or does not verify.
+    BadSignature,
+    /// The random number generator failed.
+    Rng,
+    /// Any other backend failure, with a short static description.
+    Other(&'static str),
+}
+
+impl fmt::Display for CryptoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unsupported(what) => write!(f, "unsupported algorithm: {what}"),
+            Self::InvalidKey(what) => write!(f, "invalid key: {what}"),
+            Self::BadSignature => f.write_str("signature does not verify"),
+            Self::Rng => f.write_str("random number generator failed"),
+            Self::Other(what) => write!(f, "crypto provider failure: {what}"),
+        }
+    }
+}
+
+impl core::error::Error for CryptoError {}
+
+/// Hash functions used by CMP protection, certificate hashes and KDFs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DigestAlgorithm {
+    /// SHA-1 (accepted only where peers still send it, e.g. OpenSSL 3.0's PBM MAC).
+    Sha1,
+    /// SHA-224.
+    Sha224,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl DigestAlgorithm {
+    /// Output length in bytes.
+    pub const fn output_len(self) -> usize {
+        match self {
+            Self::Sha1 => 20,
+            Self::Sha224 => 28,
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+}
+
+/// Message authentication codes: HMAC over one of the [`DigestAlgorithm`]s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HmacAlgorithm(pub DigestAlgorithm);
+
+impl HmacAlgorithm {
+    /// Output length in bytes.
+    pub const fn output_len(self) -> usize {
+        self.0.output_len()
+    }
+}
+
+/// Signature algorithms, as named by the `AlgorithmIdentifier` of a
+/// signature (protection, proof-of-possession, certificate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SignatureAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with the given hash.
+    RsaPkcs1(DigestAlgorithm),
+    /// RSASSA-PSS with the given hash for message and MGF1, salt length = hash length.
+    RsaPss(DigestAlgorithm),
+    /// ECDSA with the given hash (the curve comes from the key).
+    Ecdsa(DigestAlgorithm),
+    /// Ed25519 (pure).
+    Ed25519,
+    /// ML-DSA-44 (FIPS 204, pure).
+    MlDsa44,
+    /// ML-DSA-65 (FIPS 204, pure).
+    MlDsa65,
+    /// ML-DSA-87 (FIPS 204, pure).
+    MlDsa87,
+}
+
+/// Source of cryptographically secure random bytes.
+pub trait SecureRandom: Send + Sync {
+    /// Fill `dest` with random bytes.
+    fn fill(&self, dest: &mut [u8]) -> Result<(), CryptoError>;
+}
+
+/// Everything `cmp-core` asks of a cryptography backend, apart from private keys.
+///
+/// Implementations must be stateless or internally synchronised: one provider
+/// is shared by every transaction.
+pub trait CryptoProvider: SecureRandom {
+    /// Hash the concatenation of `parts`.
+    fn digest(&self, alg: DigestAlgorithm, parts: &[&[u8]]) -> Result<Vec<u8>, CryptoError>;
+
+    /// HMAC of the concatenation of `parts` under `key`.
+    fn hmac(&self, alg: HmacAlgorithm, key: &[u8], parts: &[&[u8]])
+    -> Result<Vec<u8>, CryptoError>;
+
+    /// PBKDF2 with HMAC `prf`, filling `out` with derived key material.
+    fn pbkdf2(
+        &self,
+        prf: HmacAlgorithm,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError>;
+
+    /// Verify `signature` over `message` with the public key `spki` under `alg`.
+    ///
+    /// `params` is the full `AlgorithmIdentifier` the signature came with, for
+    /// algorithms (RSASSA-PSS) whose parameters the backend must check.
+    fn verify_signature(
+        &self,
+        alg: SignatureAlgorithm,
+        params: &AlgorithmIdentifierOwned,
+        spki: &SubjectPublicKeyInfoOwned,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError>;
+
+    /// Apply `alg` `iterations` times: `H(H(...H(input)))` (the PasswordBasedMac
+    /// one-way function, RFC 4211 section 4.4). `iterations` is at least 1.
+    ///
+    /// The default calls [`CryptoProvider::digest`] in a loop; a backend may
+    /// override it with a faster form that avoids the allocations.
+    fn iterate_digest(
+        &self,
+        alg: DigestAlgorithm,
+        input: &[u8],
+        iterations: u64,
+    ) -> Result<Vec<u8>, CryptoError> {
+        let mut value = self.digest(alg, &[input])?;
+        for _ in 1..iterations {
+            value = self.digest(alg, &[&value])?;
+        }
+        Ok(value)
+    }
+
+    /// Compare two byte strings in constant time (for MAC verification).
+    ///
+    /// The default uses `subtle`; a backend may override it.
+    fn constant_time_eq(&self, a: &[u8], b: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        a.len() == b.len() && bool::from(a.ct_eq(b))
+    }
+}
+
+/// A private signing key, held wherever the application keeps it.
+///
+/// `cmp-core` only ever asks it to sign; it never sees the key material.
+pub trait SigningKey: Send + Sync {
+    /// The public key, as it goes into a certificate template.
+    fn public_key(&self) -> SubjectPublicKeyInfoOwned;
+
+    /// The signature algorithm this key signs with.
+    fn algorithm(&self) -> SignatureAlgorithm;
+
+    /// The `AlgorithmIdentifier` to put next to signatures made by this key.
+    fn algorithm_identifier(&self) -> AlgorithmIdentifierOwned;
+
+    /// Sign `message`, returning the signature in the encoding CMP carries
+    /// (DER `Ecdsa-Sig-Value` for ECDSA, raw bytes for the others).
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError>;
+}
+
+impl fmt::Debug for dyn SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("algorithm", &self.algorithm())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Boxed signing key, the form credentials hold.
+pub type BoxedSigningKey = Box<dyn SigningKey>;

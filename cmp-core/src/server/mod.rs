@@ -1,0 +1,656 @@
+//! The PKI-management side of CMP: a sans-IO responder for a CA or RA.
+//!
+//! [`Responder::handle_request`] takes request bytes and `now` and gives
+//! either a finished [`Reply`] (errors, certConf, pollReq for a decided
+//! request, ...) or a [`PendingRequest`] that the application decides:
+//! issue, reject, or ask the client to wait. The responder checks
+//! protection, proof-of-possession and the header, tracks transactions in a
+//! [`TransactionStore`], and protects every reply.
+
+mod pending;
+pub mod store;
+
+pub use pending::{PendingRequest, RequestKind};
+#[cfg(feature = "std")]
+pub use store::MemoryStore;
+pub use store::{TransactionRecord, TransactionStore};
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use der::Encode;
+use der::asn1::OctetString;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::name::Name;
+
+use crate::alg;
+use crate::asn1::cmp::pvno;
+use crate::asn1::{BodyType, ErrorMsgContent, FailureBit, PkiBody, PkiStatus, PkiStatusInfo, oid};
+use crate::crypto::{CryptoProvider, DigestAlgorithm};
+use crate::error::{Error, PeerFailure, Result};
+use crate::limits::Limits;
+use crate::message::{HeaderBuilder, ParsedMessage};
+use crate::protection::{MacScheme, ProtectionKind, Protector, protection_kind};
+use crate::time::Timestamp;
+use crate::trust::TrustStore;
+use crate::verify::{self, Authenticated, ProtectionPolicy};
+use store::Phase;
+
+/// Looks up the shared secret for a MAC reference value (senderKID).
+pub trait SecretLookup: Send + Sync {
+    /// The secret for `reference`, if it is known.
+    fn secret(&self, reference: &[u8]) -> Option<Vec<u8>>;
+}
+
+impl<F> SecretLookup for F
+where
+    F: Fn(&[u8]) -> Option<Vec<u8>> + Send + Sync,
+{
+    fn secret(&self, reference: &[u8]) -> Option<Vec<u8>> {
+        self(reference)
+    }
+}
+
+/// A fixed table of reference value → secret.
+#[derive(Clone, Debug, Default)]
+pub struct StaticSecrets(pub BTreeMap<Vec<u8>, Vec<u8>>);
+
+impl StaticSecrets {
+    /// Add a reference/secret pair.
+    pub fn with(mut self, reference: &[u8], secret: &[u8]) -> Self {
+        self.0.insert(reference.to_vec(), secret.to_vec());
+        self
+    }
+}
+
+impl SecretLookup for StaticSecrets {
+    fn secret(&self, reference: &[u8]) -> Option<Vec<u8>> {
+        self.0.get(reference).cloned()
+    }
+}
+
+/// How the responder behaves.
+#[derive(Clone)]
+pub struct ResponderConfig {
+    /// The crypto backend.
+    pub provider: Arc<dyn CryptoProvider>,
+    /// Secrets of MAC-protected clients, by reference value.
+    pub secrets: Option<Arc<dyn SecretLookup>>,
+    /// Trust anchors for signature-protected requests.
+    pub client_trust: Option<TrustStore>,
+    /// Untrusted intermediates for building clients' chains.
+    pub untrusted: Vec<Certificate>,
+    /// Our own signing credentials (a [`Protector::Signature`]); replies to
+    /// signature-protected requests, and errors where no MAC can be used,
+    /// are signed with it.
+    pub signer: Option<Protector>,
+    /// Our name as the sender of replies; default: the signer's subject, else NULL-DN.
+    pub name: Option<Name>,
+    /// Grant implicit confirmation when a client asks for it.
+    pub grant_implicit_confirm: bool,
+    /// Largest accepted difference between messageTime and `now`, seconds.
+    pub max_time_skew: Option<u64>,
+    /// How long a transaction may stay open, seconds.
+    pub transaction_lifetime: u64,
+    /// Announce confirmWaitTime (now + this many seconds) in ip/cp/kup.
+    pub confirm_wait_time: Option<u64>,
+    /// Accept requests without protection (test set-ups only).
+    pub accept_unprotected: bool,
+    /// Certificates allowed to use raVerified POP besides those with id-kp-cmcRA.
+    pub authorized_ras: Vec<Certificate>,
+    /// Certificates for the extraCerts of ip/cp/kup (the issuing chain).
+    pub extra_certs: Vec<Certificate>,
+    /// caPubs of ip (root certificates for the new end entity).
+    pub ca_pubs: Vec<Certificate>,
+    /// Decoding and verification caps.
+    pub limits: Limits,
+    /// Transaction state.
+    pub store: Arc<dyn TransactionStore>,
+}
+
+impl ResponderConfig {
+    /// A configuration with RFC 9483 defaults and the given store.
+    pub fn new(provider: Arc<dyn CryptoProvider>, store: Arc<dyn TransactionStore>) -> Self {
+        Self {
+            provider,
+            secrets: None,
+            client_trust: None,
+            untrusted: Vec::new(),
+            signer: None,
+            name: None,
+            grant_implicit_confirm: false,
+            max_time_skew: Some(600),
+            transaction_lifetime: 600,
+            confirm_wait_time: None,
+            accept_unprotected: false,
+            authorized_ras: Vec::new(),
+            extra_certs: Vec::new(),
+            ca_pubs: Vec::new(),
+            limits: Limits::DEFAULT,
+            store,
+        }
+    }
+
+    fn sender(&self) -> GeneralName {
+        self.name
+            .clone()
+            .or_else(|| {
+                self.signer
+                    .as_ref()
+                    .and_then(|s| s.signer_subject().cloned())
+            })
+            .map(GeneralName::DirectoryName)
+            .unwrap_or_else(crate::message::null_dn)
+    }
+}
+
+impl core::fmt::Debug for ResponderConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResponderConfig")
+            .field("name", &self.name)
+            .field("grant_implicit_confirm", &self.grant_implicit_confirm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the responder did with a request.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Handled {
+    /// The reply is ready.
+    Reply(Reply),
+    /// The application decides (issue, reject, wait, answer).
+    Decide(PendingRequest),
+}
+
+/// Something the application should act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
+pub enum ResponderEvent {
+    /// The client confirmed this certificate.
+    Confirmed(Certificate),
+    /// The client rejected this certificate in certConf: revoke it.
+    ConfirmationRejected {
+        /// The certificate.
+        cert: Certificate,
+        /// The client's status.
+        status: PkiStatusInfo,
+    },
+    /// The certificate was issued under implicit confirmation.
+    ImplicitlyConfirmed(Certificate),
+    /// The client sent an error message and ended the transaction.
+    ClientError(PeerFailure),
+}
+
+/// A reply to send back.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    /// DER of the reply PKIMessage.
+    pub bytes: Vec<u8>,
+    /// Its body type.
+    pub body: BodyType,
+    /// The transactionID (empty when the request had none).
+    pub transaction_id: Vec<u8>,
+    /// Why the request failed, when the reply is an error message.
+    pub error: Option<Error>,
+    /// What the application should act on.
+    pub event: Option<ResponderEvent>,
+}
+
+/// How replies in a transaction are protected.
+#[derive(Clone, Debug)]
+pub(crate) enum ReplyProtection {
+    Mac {
+        reference: Vec<u8>,
+        secret: Vec<u8>,
+        scheme: MacScheme,
+    },
+    Signature,
+    None,
+}
+
+/// What every reply in a transaction needs from its request.
+#[derive(Clone, Debug)]
+pub(crate) struct ReplyContext {
+    pub(crate) pvno: u64,
+    pub(crate) transaction_id: Vec<u8>,
+    pub(crate) client_nonce: Option<Vec<u8>>,
+    pub(crate) recipient: GeneralName,
+    pub(crate) protection: ReplyProtection,
+    pub(crate) implicit_confirm_asked: bool,
+}
+
+/// The responder. Cheap to clone; share one among threads.
+#[derive(Clone, Debug)]
+pub struct Responder {
+    config: Arc<ResponderConfig>,
+}
+
+/// A failed request: the reply context (when known) and the error.
+type Failure = Box<(Option<ReplyContext>, Error)>;
+
+impl Responder {
+    /// A responder with this configuration.
+    pub fn new(config: ResponderConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ResponderConfig {
+        &self.config
+    }
+
+    /// Handle one request. Never fails: every problem becomes an error reply
+    /// (with the matching PKIFailureInfo bit) whose `error` says what it was.
+    pub fn handle_request(&self, bytes: &[u8], now: Timestamp) -> Handled {
+        match self.process(bytes, now) {
+            Ok(handled) => handled,
+            Err(failure) => {
+                let (ctx, e) = *failure;
+                Handled::Reply(error_reply(&self.config, ctx.as_ref(), e, now))
+            }
+        }
+    }
+
+    /// Drop expired transactions from the store.
+    pub fn sweep(&self, now: Timestamp) -> Result<usize> {
+        self.config.store.sweep(now)
+    }
+
+    fn process(&self, bytes: &[u8], now: Timestamp) -> core::result::Result<Handled, Failure> {
+        let cfg = &self.config;
+        let msg = ParsedMessage::decode(bytes, &cfg.limits).map_err(|e| Box::new((None, e)))?;
+        let pv = msg.pvno();
+        let mut ctx = ReplyContext {
+            pvno: if pv == pvno::CMP2021 {
+                pvno::CMP2021
+            } else {
+                pvno::CMP2000
+            },
+            transaction_id: msg.transaction_id().map(<[u8]>::to_vec).unwrap_or_default(),
+            client_nonce: msg.sender_nonce().map(<[u8]>::to_vec),
+            recipient: msg.header().sender.clone(),
+            protection: if cfg.signer.is_some() {
+                ReplyProtection::Signature
+            } else {
+                ReplyProtection::None
+            },
+            implicit_confirm_asked: msg.implicit_confirm(),
+        };
+        let auth = match self.authenticate(&msg, &mut ctx, now) {
+            Ok(a) => a,
+            Err(e) => return Err(Box::new((Some(ctx), e))),
+        };
+        let fail = |e: Error| Box::new((Some(ctx.clone()), e));
+        if pv != pvno::CMP2000 && pv != pvno::CMP2021 {
+            return Err(fail(Error::UnsupportedVersion(pv)));
+        }
+        if ctx.transaction_id.is_empty() {
+            return Err(fail(Error::MissingHeaderField("transactionID")));
+        }
+        if msg.sender_nonce().is_none_or(|n| n.len() < 8) {
+            return Err(fail(Error::BadSenderNonce));
+        }
+        verify::check_message_time(&msg, now, cfg.max_time_skew).map_err(fail)?;
+
+        match msg.body_type() {
+            BodyType::Ir
+            | BodyType::Cr
+            | BodyType::Kur
+            | BodyType::P10cr
+            | BodyType::Rr
+            | BodyType::Genm => {
+                if msg.recip_nonce().is_some() && msg.body_type() != BodyType::Genm {
+                    // a first message answers nothing; a recipNonce is allowed but ignored
+                }
+                let pending =
+                    PendingRequest::new(Arc::clone(&self.config), ctx.clone(), msg, auth, None, 0)
+                        .map_err(fail)?;
+                let record = pending.initial_record().map_err(fail)?;
+                let inserted = cfg
+                    .store
+                    .insert_new(
+                        &ctx.transaction_id,
+                        record,
+                        now.plus_secs(cfg.transaction_lifetime),
+                        now,
+                    )
+                    .map_err(fail)?;
+                if !inserted {
+                    return Err(fail(Error::TransactionIdInUse));
+                }
+                Ok(Handled::Decide(pending))
+            }
+            BodyType::CertConf => self.cert_conf(&msg, &ctx, now).map_err(fail),
+            BodyType::PollReq => self.poll_req(msg, &ctx, auth, now).map_err(fail),
+            BodyType::Error => self.client_error(&msg, &ctx, now).map_err(fail),
+            other => Err(fail(Error::UnexpectedBody { got: other.name() })),
+        }
+    }
+
+    fn authenticate(
+        &self,
+        msg: &ParsedMessage,
+        ctx: &mut ReplyContext,
+        now: Timestamp,
+    ) -> Result<Authenticated> {
+        let cfg = &self.config;
+        let mut secret = None;
+        if protection_kind(msg)? == ProtectionKind::Mac {
+            let reference = msg.sender_kid().ok_or(Error::UnknownCredential)?.to_vec();
+            let found = cfg
+                .secrets
+                .as_ref()
+                .and_then(|s| s.secret(&reference))
+                .ok_or(Error::UnknownCredential)?;
+            let scheme = match msg.protection_alg_oid() {
+                Some(oid::PBMAC1) => MacScheme::PBMAC1_SHA256,
+                _ => MacScheme::PBM_SHA256,
+            };
+            // Replies (errors included) are MAC-protected with the client's secret.
+            ctx.protection = ReplyProtection::Mac {
+                reference,
+                secret: found.clone(),
+                scheme,
+            };
+            secret = Some(found);
+        }
+        let policy = ProtectionPolicy {
+            secret: secret.as_deref(),
+            trust: cfg.client_trust.as_ref(),
+            untrusted: &cfg.untrusted,
+            accept_unprotected: cfg.accept_unprotected,
+        };
+        verify::authenticate(msg, &policy, now, cfg.provider.as_ref(), &cfg.limits)
+    }
+
+    fn load(
+        &self,
+        msg: &ParsedMessage,
+        ctx: &ReplyContext,
+        now: Timestamp,
+    ) -> Result<TransactionRecord> {
+        let bytes = self
+            .config
+            .store
+            .get(&ctx.transaction_id, now)?
+            .ok_or(Error::BadRequest(
+                "no open transaction with this transactionID",
+            ))?;
+        let record = TransactionRecord::from_bytes(&bytes)?;
+        if msg.recip_nonce() != Some(record.last_nonce.as_bytes()) {
+            return Err(Error::BadRecipientNonce);
+        }
+        Ok(record)
+    }
+
+    fn cert_conf(
+        &self,
+        msg: &ParsedMessage,
+        ctx: &ReplyContext,
+        now: Timestamp,
+    ) -> Result<Handled> {
+        let mut record = self.load(msg, ctx, now)?;
+        let PkiBody::CertConf(statuses) = msg.body() else {
+            return Err(Error::UnexpectedBody {
+                got: msg.body_type().name(),
+            });
+        };
+        match record.phase()? {
+            Phase::AwaitingConfirm => {}
+            Phase::Done => return Err(Error::CertConfirmed),
+            Phase::AwaitingDecision => {
+                return Err(Error::BadRequest("no certificate was issued yet"));
+            }
+        }
+        let issued = record
+            .issued
+            .clone()
+            .ok_or(Error::Store(String::from("issued certificate missing")))?;
+        let [status] = statuses.as_slice() else {
+            return Err(Error::BadRequest(
+                "certConf must confirm exactly one certificate",
+            ));
+        };
+        if status.cert_req_id != record.cert_req_id {
+            return Err(Error::BadCertId);
+        }
+        let digest = match &status.hash_alg {
+            Some(a) => alg::digest_from_oid(&a.oid)?,
+            None => alg::signature_from_identifier(issued.signature_algorithm())
+                .ok()
+                .and_then(alg::signature_hash)
+                .unwrap_or(DigestAlgorithm::Sha256),
+        };
+        let der = issued.to_der().map_err(Error::Encode)?;
+        let hash = self.config.provider.digest(digest, &[&der])?;
+        if !self
+            .config
+            .provider
+            .constant_time_eq(&hash, status.cert_hash.as_bytes())
+        {
+            return Err(Error::BadCertId);
+        }
+        let event = match &status.status_info {
+            Some(s) if !s.status.is_success() => ResponderEvent::ConfirmationRejected {
+                cert: issued,
+                status: s.clone(),
+            },
+            _ => ResponderEvent::Confirmed(issued),
+        };
+        let reply = build_reply(
+            &self.config,
+            ctx,
+            PkiBody::PkiConf(der::asn1::Null),
+            false,
+            now,
+        )?;
+        record.phase = Phase::Done as u8;
+        record.issued = None;
+        record.last_nonce = OctetString::new(reply.1).map_err(Error::Encode)?;
+        self.config.store.update(
+            &ctx.transaction_id,
+            record.to_bytes()?,
+            now.plus_secs(self.config.transaction_lifetime),
+        )?;
+        Ok(Handled::Reply(Reply {
+            bytes: reply.0,
+            body: BodyType::PkiConf,
+            transaction_id: ctx.transaction_id.clone(),
+            error: None,
+            event: Some(event),
+        }))
+    }
+
+    fn poll_req(
+        &self,
+        msg: ParsedMessage,
+        ctx: &ReplyContext,
+        auth: Authenticated,
+        now: Timestamp,
+    ) -> Result<Handled> {
+        let record = self.load(&msg, ctx, now)?;
+        if record.phase()? != Phase::AwaitingDecision {
+            return Err(Error::BadRequest("nothing to poll for"));
+        }
+        let PkiBody::PollReq(entries) = msg.body() else {
+            return Err(Error::UnexpectedBody {
+                got: msg.body_type().name(),
+            });
+        };
+        if !entries.iter().any(|e| e.cert_req_id == record.cert_req_id) {
+            return Err(Error::BadCertId);
+        }
+        let original = ParsedMessage::decode(record.request.as_bytes(), &self.config.limits)?;
+        // The original request's context, with this message's nonce and protection.
+        let mut poll_ctx = ctx.clone();
+        poll_ctx.implicit_confirm_asked = original.implicit_confirm();
+        let pending = PendingRequest::new(
+            Arc::clone(&self.config),
+            poll_ctx,
+            original,
+            auth,
+            Some(record.clone()),
+            record.polls + 1,
+        )?;
+        Ok(Handled::Decide(pending))
+    }
+
+    fn client_error(
+        &self,
+        msg: &ParsedMessage,
+        ctx: &ReplyContext,
+        now: Timestamp,
+    ) -> Result<Handled> {
+        let PkiBody::Error(content) = msg.body() else {
+            return Err(Error::UnexpectedBody {
+                got: msg.body_type().name(),
+            });
+        };
+        // The transaction ends whatever state it was in.
+        self.config.store.remove(&ctx.transaction_id)?;
+        let (bytes, _) = build_reply(
+            &self.config,
+            ctx,
+            PkiBody::PkiConf(der::asn1::Null),
+            false,
+            now,
+        )?;
+        Ok(Handled::Reply(Reply {
+            bytes,
+            body: BodyType::PkiConf,
+            transaction_id: ctx.transaction_id.clone(),
+            error: None,
+            event: Some(ResponderEvent::ClientError(PeerFailure {
+                body: BodyType::Error,
+                status: content.pki_status_info.clone(),
+                error_code: content.error_code,
+                error_details: content.error_details.clone().unwrap_or_default(),
+            })),
+        }))
+    }
+}
+
+/// Build and protect a reply; returns its DER and its senderNonce.
+pub(crate) fn build_reply(
+    cfg: &ResponderConfig,
+    ctx: &ReplyContext,
+    body: PkiBody,
+    grant_implicit: bool,
+    now: Timestamp,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let mut builder = HeaderBuilder::new()
+        .pvno(ctx.pvno)
+        .sender(cfg.sender())
+        .recipient(ctx.recipient.clone());
+    if !ctx.transaction_id.is_empty() {
+        builder = builder.transaction_id(&ctx.transaction_id);
+    }
+    if let Some(n) = &ctx.client_nonce {
+        builder = builder.recip_nonce(n);
+    }
+    if grant_implicit {
+        builder = builder.implicit_confirm();
+    }
+    let issuing = matches!(body, PkiBody::Ip(_) | PkiBody::Cp(_) | PkiBody::Kup(_));
+    if issuing && !grant_implicit {
+        if let Some(wait) = cfg.confirm_wait_time {
+            let t = now.plus_secs(wait).to_generalized_time()?;
+            builder = builder.general_info(crate::asn1::InfoTypeAndValue {
+                info_type: oid::IT_CONFIRM_WAIT_TIME,
+                info_value: Some(der::asn1::Any::encode_from(&t).map_err(Error::Encode)?),
+            });
+        }
+    }
+    let header = builder.build(cfg.provider.as_ref(), now)?;
+    let nonce = header
+        .sender_nonce
+        .as_ref()
+        .map(|n| n.as_bytes().to_vec())
+        .unwrap_or_default();
+    let extra = if issuing {
+        cfg.extra_certs.clone()
+    } else {
+        Vec::new()
+    };
+    let protector = match &ctx.protection {
+        ReplyProtection::Mac {
+            reference,
+            secret,
+            scheme,
+        } => Protector::Mac {
+            reference: reference.clone(),
+            secret: secret.clone(),
+            scheme: *scheme,
+        },
+        ReplyProtection::Signature => cfg.signer.clone().unwrap_or(Protector::None),
+        ReplyProtection::None => Protector::None,
+    };
+    let msg = protector.protect(header, body, extra, cfg.provider.as_ref())?;
+    Ok((crate::message::encode(&msg)?, nonce))
+}
+
+/// An error reply for `e` (status rejection, the error's failure bit, its text).
+pub(crate) fn error_reply(
+    cfg: &ResponderConfig,
+    ctx: Option<&ReplyContext>,
+    e: Error,
+    now: Timestamp,
+) -> Reply {
+    let fallback;
+    let ctx = match ctx {
+        Some(c) => c,
+        None => {
+            fallback = ReplyContext {
+                pvno: pvno::CMP2000,
+                transaction_id: Vec::new(),
+                client_nonce: None,
+                recipient: crate::message::null_dn(),
+                protection: if cfg.signer.is_some() {
+                    ReplyProtection::Signature
+                } else {
+                    ReplyProtection::None
+                },
+                implicit_confirm_asked: false,
+            };
+            &fallback
+        }
+    };
+    let text = alloc::format!("{e}");
+    let body = PkiBody::Error(ErrorMsgContent {
+        pki_status_info: PkiStatusInfo::with_failure(
+            PkiStatus::Rejection,
+            &[e.failure_bit()],
+            Some(&text),
+        ),
+        error_code: Some(i64::from(e.code())),
+        error_details: None,
+    });
+    let bytes = build_reply(cfg, ctx, body.clone(), false, now)
+        .map(|(b, _)| b)
+        // Protection itself failed (e.g. the signer is broken): send it unprotected.
+        .or_else(|_| {
+            let mut plain = ctx.clone();
+            plain.protection = ReplyProtection::None;
+            build_reply(cfg, &plain, body, false, now).map(|(b, _)| b)
+        })
+        .unwrap_or_default();
+    Reply {
+        bytes,
+        body: BodyType::Error,
+        transaction_id: ctx.transaction_id.clone(),
+        error: Some(e),
+        event: None,
+    }
+}
+
+/// The failure bit an error reply carries, for tests and logs.
+pub fn failure_bit_of(reply: &Reply) -> Option<FailureBit> {
+    reply.error.as_ref().map(Error::failure_bit)
+}
