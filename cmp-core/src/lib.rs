@@ -15,6 +15,7 @@ pub mod limits;
 pub mod message;
 pub mod pop;
 pub mod protection;
+pub mod ra;
 pub mod server;
 pub mod time;
 pub mod transport;

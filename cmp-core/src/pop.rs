@@ -49,10 +49,10 @@ pub fn verify_signature_pop(msg: &CertReqMsg, provider: &dyn CryptoProvider) -> 
         Some(input) => {
             // RFC 4211 4.1: only allowed when the template lacks subject or key;
             // the key signed for must then be the one to certify.
-            if let Some(k) = template_key {
-                if *k != input.public_key {
-                    return Err(Error::BadPop);
-                }
+            if let Some(k) = template_key
+                && *k != input.public_key
+            {
+                return Err(Error::BadPop);
             }
             if matches!(input.auth_info, PopoSigningKeyAuthInfo::PublicKeyMac(_)) {
                 return Err(Error::BadPop);

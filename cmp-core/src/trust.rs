@@ -368,15 +368,15 @@ fn check_certificate(cert: &Certificate, now: Timestamp) -> Result<()> {
 
 /// What the leaf must allow.
 fn check_leaf_usage(leaf: &Certificate, opts: &ValidationOptions) -> Result<()> {
-    if let Some(usage) = opts.required_key_usage {
-        if !has_key_usage(leaf, usage)? {
-            return Err(untrusted(KEY_USAGE));
-        }
+    if let Some(usage) = opts.required_key_usage
+        && !has_key_usage(leaf, usage)?
+    {
+        return Err(untrusted(KEY_USAGE));
     }
-    if let Some(purpose) = &opts.required_eku {
-        if !has_extended_key_usage(leaf, purpose)? {
-            return Err(untrusted(EXTENDED_KEY_USAGE));
-        }
+    if let Some(purpose) = &opts.required_eku
+        && !has_extended_key_usage(leaf, purpose)?
+    {
+        return Err(untrusted(EXTENDED_KEY_USAGE));
     }
     Ok(())
 }
@@ -397,10 +397,10 @@ fn check_issuer(issuer: &Certificate, cas_below: usize) -> Result<()> {
     if !has_key_usage(issuer, KeyUsages::KeyCertSign)? {
         return Err(untrusted(ISSUER_NO_KEY_CERT_SIGN));
     }
-    if let Some(limit) = bc.path_len_constraint {
-        if cas_below > usize::from(limit) {
-            return Err(untrusted(PATH_LEN_CONSTRAINT));
-        }
+    if let Some(limit) = bc.path_len_constraint
+        && cas_below > usize::from(limit)
+    {
+        return Err(untrusted(PATH_LEN_CONSTRAINT));
     }
     Ok(())
 }
@@ -539,10 +539,10 @@ pub fn validate_chain(
         let Some(candidate) = pool.get(index) else {
             // Every candidate at this level tried: backtrack.
             next.pop();
-            if let Some(i) = path.pop() {
-                if let Some(c) = pool.get_mut(i) {
-                    c.on_path = false;
-                }
+            if let Some(i) = path.pop()
+                && let Some(c) = pool.get_mut(i)
+            {
+                c.on_path = false;
             }
             continue;
         };

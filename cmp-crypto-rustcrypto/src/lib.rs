@@ -8,6 +8,9 @@
 //! - [`PrivateKey`] implements [`cmp_core::crypto::SigningKey`] for the same
 //!   algorithms: load it from PKCS#8, SEC1 or PKCS#1 (DER or PEM), generate
 //!   it ([`KeyAlgorithm`]), write it out as PKCS#8.
+//! - [`ReferenceCa`] (module [`ca`]) is a small certification authority for
+//!   tests, demos and the CLI server: it issues certificates with the
+//!   `x509-cert` builder, revokes them, signs CRLs and saves its records.
 //!
 //! ```
 //! use cmp_core::crypto::{CryptoProvider, SigningKey};
@@ -37,6 +40,7 @@
 
 extern crate alloc;
 
+pub mod ca;
 mod hash;
 mod keys;
 mod ml_dsa_key;
@@ -46,6 +50,7 @@ mod rng;
 mod rsa_pss;
 mod verify;
 
+pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation};
 pub use der::zeroize::Zeroizing;
 pub use keys::{KeyAlgorithm, PrivateKey};
 pub use provider::{DEFAULT_PROVIDER, RustCryptoProvider, provider};

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use cmp_core::alg::{digest_from_oid, digest_oid};
 use cmp_core::asn1::oid;
 use cmp_core::crypto::{CryptoError, DigestAlgorithm};
-use der::asn1::{AnyRef, ObjectIdentifier};
+use der::asn1::AnyRef;
 use der::{Any, Decode, Encode};
 use rsa::pkcs1::{RsaPssParams, RsaPssParamsOwned, RsaPssParamsRef, TrailerField};
 use spki::{AlgorithmIdentifier, AlgorithmIdentifierOwned, AlgorithmIdentifierRef};

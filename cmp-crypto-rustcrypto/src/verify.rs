@@ -47,12 +47,11 @@ pub(crate) fn verify_signature(
             if let Some(PssKey {
                 hash: Some(restricted),
             }) = pss_only
+                && restricted != h
             {
-                if restricted != h {
-                    return Err(CryptoError::InvalidKey(
-                        "RSASSA-PSS key restricted to another hash",
-                    ));
-                }
+                return Err(CryptoError::InvalidKey(
+                    "RSASSA-PSS key restricted to another hash",
+                ));
             }
             verify_rsa_pss(h, &key, message, signature)
         }

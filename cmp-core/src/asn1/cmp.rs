@@ -45,6 +45,13 @@ pub struct PkiMessage {
     pub extra_certs: Option<Vec<CmpCertificate>>,
 }
 
+impl PkiMessage {
+    /// Decode from DER.
+    pub fn from_der_bytes(bytes: &[u8]) -> crate::error::Result<Self> {
+        <Self as der::Decode>::from_der(bytes).map_err(crate::error::Error::Decode)
+    }
+}
+
 /// `PKIMessages ::= SEQUENCE SIZE (1..MAX) OF PKIMessage`.
 pub type PkiMessages = Vec<PkiMessage>;
 

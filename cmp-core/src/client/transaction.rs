@@ -315,10 +315,10 @@ impl ClientTransaction {
         if self.deadline.is_some_and(|d| now >= d) {
             return self.fail(Error::Timeout);
         }
-        if let State::PollWait { at } = self.state {
-            if now >= at {
-                self.send_poll_req(now)?;
-            }
+        if let State::PollWait { at } = self.state
+            && now >= at
+        {
+            self.send_poll_req(now)?;
         }
         Ok(())
     }
@@ -494,18 +494,18 @@ impl ClientTransaction {
             }
             Err(e) => {
                 // An error message we cannot authenticate is reported, never trusted.
-                if let PkiBody::Error(content) = msg.body() {
-                    if matches!(
+                if let PkiBody::Error(content) = msg.body()
+                    && matches!(
                         e,
                         Error::MissingProtection | Error::WrongIntegrity | Error::BadMessageCheck
-                    ) {
-                        return Err(Error::UnauthenticatedError(PeerFailure {
-                            body: BodyType::Error,
-                            status: content.pki_status_info.clone(),
-                            error_code: content.error_code,
-                            error_details: content.error_details.clone().unwrap_or_default(),
-                        }));
-                    }
+                    )
+                {
+                    return Err(Error::UnauthenticatedError(PeerFailure {
+                        body: BodyType::Error,
+                        status: content.pki_status_info.clone(),
+                        error_code: content.error_code,
+                        error_details: content.error_details.clone().unwrap_or_default(),
+                    }));
                 }
                 Err(e)
             }
@@ -526,10 +526,10 @@ impl ClientTransaction {
         if msg.sender_nonce().is_none_or(|n| n.is_empty()) {
             return Err(Error::BadSenderNonce);
         }
-        if let Some(expected) = &self.config.expected_sender {
-            if &msg.header().sender != expected {
-                return Err(Error::WrongSender);
-            }
+        if let Some(expected) = &self.config.expected_sender
+            && &msg.header().sender != expected
+        {
+            return Err(Error::WrongSender);
         }
         verify::check_message_time(msg, now, self.config.max_time_skew)
     }
@@ -630,19 +630,20 @@ impl ClientTransaction {
     /// The client's own checks of an issued certificate (RFC 9483 section 4.1.1).
     fn check_issued(&self, cert: &Certificate) -> Result<()> {
         let tbs = cert.tbs_certificate();
-        if let Some(key) = &self.expected_key {
-            if tbs.subject_public_key_info() != key {
-                return Err(Error::IncorrectData(
-                    "the certificate is for another public key",
-                ));
-            }
+        if let Some(key) = &self.expected_key
+            && tbs.subject_public_key_info() != key
+        {
+            return Err(Error::IncorrectData(
+                "the certificate is for another public key",
+            ));
         }
-        if let Some(subject) = &self.expected_subject {
-            if !subject.is_empty() && tbs.subject() != subject {
-                return Err(Error::BadCertTemplate(
-                    "the certificate's subject is not the requested one",
-                ));
-            }
+        if let Some(subject) = &self.expected_subject
+            && !subject.is_empty()
+            && tbs.subject() != subject
+        {
+            return Err(Error::BadCertTemplate(
+                "the certificate's subject is not the requested one",
+            ));
         }
         Ok(())
     }

@@ -264,18 +264,17 @@ pub fn verify_signature_with_cert(
 /// the first one (RFC 9483 section 3.3: the signer's certificate comes first).
 pub fn find_signer_cert(msg: &ParsedMessage) -> Option<&Certificate> {
     let certs = msg.extra_certs();
-    if let Some(kid) = msg.sender_kid() {
-        if let Some(c) = certs
+    if let Some(kid) = msg.sender_kid()
+        && let Some(c) = certs
             .iter()
             .find(|c| matches!(subject_key_identifier(c), Ok(Some(ski)) if ski == kid))
-        {
-            return Some(c);
-        }
+    {
+        return Some(c);
     }
-    if let x509_cert::ext::pkix::name::GeneralName::DirectoryName(name) = &msg.header().sender {
-        if let Some(c) = certs.iter().find(|c| c.tbs_certificate().subject() == name) {
-            return Some(c);
-        }
+    if let x509_cert::ext::pkix::name::GeneralName::DirectoryName(name) = &msg.header().sender
+        && let Some(c) = certs.iter().find(|c| c.tbs_certificate().subject() == name)
+    {
+        return Some(c);
     }
     certs.first()
 }

@@ -165,6 +165,39 @@ pub enum Handled {
     Reply(Reply),
     /// The application decides (issue, reject, wait, answer).
     Decide(PendingRequest),
+    /// A `nested` message from an RA: handle each inner request, then
+    /// [`NestedRequest::finish`] with their replies.
+    Nested(NestedRequest),
+}
+
+/// The inner messages of an authenticated `nested` request (RFC 9483
+/// section 5.2.2), already handled as far as the responder can.
+#[derive(Debug)]
+pub struct NestedRequest {
+    config: Arc<ResponderConfig>,
+    ctx: ReplyContext,
+    /// One entry per inner message, in order.
+    pub items: Vec<Handled>,
+}
+
+impl NestedRequest {
+    /// Wrap the replies to the inner messages (same order) in a `nested`
+    /// reply protected like the outer request.
+    pub fn finish(self, replies: Vec<Reply>, now: Timestamp) -> Result<Reply> {
+        let mut inner = Vec::with_capacity(replies.len());
+        for r in &replies {
+            inner.push(crate::asn1::PkiMessage::from_der_bytes(&r.bytes)?);
+        }
+        let (bytes, _) = build_reply(&self.config, &self.ctx, PkiBody::Nested(inner), false, now)?;
+        Ok(Reply {
+            bytes,
+            body: BodyType::Nested,
+            transaction_id: self.ctx.transaction_id.clone(),
+            error: None,
+            event: None,
+            inner: replies,
+        })
+    }
 }
 
 /// Something the application should act on.
@@ -199,6 +232,8 @@ pub struct Reply {
     pub error: Option<Error>,
     /// What the application should act on.
     pub event: Option<ResponderEvent>,
+    /// For a `nested` reply: the replies to the inner messages, in order.
+    pub inner: Vec<Reply>,
 }
 
 /// How replies in a transaction are protected.
@@ -254,6 +289,44 @@ impl Responder {
             Err(failure) => {
                 let (ctx, e) = *failure;
                 Handled::Reply(error_reply(&self.config, ctx.as_ref(), e, now))
+            }
+        }
+    }
+
+    /// Handle one request completely, asking `decide` for every decision
+    /// (inner messages of a `nested` request included).
+    pub fn handle_request_with(
+        &self,
+        bytes: &[u8],
+        now: Timestamp,
+        decide: &mut dyn FnMut(PendingRequest, Timestamp) -> Reply,
+    ) -> Reply {
+        self.resolve(self.handle_request(bytes, now), now, decide)
+    }
+
+    fn resolve(
+        &self,
+        handled: Handled,
+        now: Timestamp,
+        decide: &mut dyn FnMut(PendingRequest, Timestamp) -> Reply,
+    ) -> Reply {
+        match handled {
+            Handled::Reply(r) => r,
+            Handled::Decide(p) => decide(p, now),
+            Handled::Nested(n) => {
+                let NestedRequest { config, ctx, items } = n;
+                let replies = items
+                    .into_iter()
+                    .map(|h| self.resolve(h, now, decide))
+                    .collect();
+                let outer = NestedRequest {
+                    config,
+                    ctx: ctx.clone(),
+                    items: Vec::new(),
+                };
+                outer
+                    .finish(replies, now)
+                    .unwrap_or_else(|e| error_reply(&self.config, Some(&ctx), e, now))
             }
         }
     }
@@ -330,6 +403,23 @@ impl Responder {
             BodyType::CertConf => self.cert_conf(&msg, &ctx, now).map_err(fail),
             BodyType::PollReq => self.poll_req(msg, &ctx, auth, now).map_err(fail),
             BodyType::Error => self.client_error(&msg, &ctx, now).map_err(fail),
+            BodyType::Nested => {
+                let PkiBody::Nested(inner) = msg.body() else {
+                    return Err(fail(Error::UnexpectedBody { got: "nested" }));
+                };
+                let items = inner
+                    .iter()
+                    .map(|m| match crate::message::encode(m) {
+                        Ok(b) => self.handle_request(&b, now),
+                        Err(e) => Handled::Reply(error_reply(cfg, None, e, now)),
+                    })
+                    .collect();
+                Ok(Handled::Nested(NestedRequest {
+                    config: Arc::clone(&self.config),
+                    ctx: ctx.clone(),
+                    items,
+                }))
+            }
             other => Err(fail(Error::UnexpectedBody { got: other.name() })),
         }
     }
@@ -370,12 +460,7 @@ impl Responder {
         verify::authenticate(msg, &policy, now, cfg.provider.as_ref(), &cfg.limits)
     }
 
-    fn load(
-        &self,
-        msg: &ParsedMessage,
-        ctx: &ReplyContext,
-        now: Timestamp,
-    ) -> Result<TransactionRecord> {
+    fn load(&self, ctx: &ReplyContext, now: Timestamp) -> Result<TransactionRecord> {
         let bytes = self
             .config
             .store
@@ -383,11 +468,7 @@ impl Responder {
             .ok_or(Error::BadRequest(
                 "no open transaction with this transactionID",
             ))?;
-        let record = TransactionRecord::from_bytes(&bytes)?;
-        if msg.recip_nonce() != Some(record.last_nonce.as_bytes()) {
-            return Err(Error::BadRecipientNonce);
-        }
-        Ok(record)
+        TransactionRecord::from_bytes(&bytes)
     }
 
     fn cert_conf(
@@ -396,7 +477,7 @@ impl Responder {
         ctx: &ReplyContext,
         now: Timestamp,
     ) -> Result<Handled> {
-        let mut record = self.load(msg, ctx, now)?;
+        let mut record = self.load(ctx, now)?;
         let PkiBody::CertConf(statuses) = msg.body() else {
             return Err(Error::UnexpectedBody {
                 got: msg.body_type().name(),
@@ -409,6 +490,7 @@ impl Responder {
                 return Err(Error::BadRequest("no certificate was issued yet"));
             }
         }
+        check_recip_nonce(msg, &record)?;
         let issued = record
             .issued
             .clone()
@@ -465,6 +547,7 @@ impl Responder {
             transaction_id: ctx.transaction_id.clone(),
             error: None,
             event: Some(event),
+            inner: Vec::new(),
         }))
     }
 
@@ -475,10 +558,11 @@ impl Responder {
         auth: Authenticated,
         now: Timestamp,
     ) -> Result<Handled> {
-        let record = self.load(&msg, ctx, now)?;
+        let record = self.load(ctx, now)?;
         if record.phase()? != Phase::AwaitingDecision {
             return Err(Error::BadRequest("nothing to poll for"));
         }
+        check_recip_nonce(&msg, &record)?;
         let PkiBody::PollReq(entries) = msg.body() else {
             return Err(Error::UnexpectedBody {
                 got: msg.body_type().name(),
@@ -533,7 +617,17 @@ impl Responder {
                 error_code: content.error_code,
                 error_details: content.error_details.clone().unwrap_or_default(),
             })),
+            inner: Vec::new(),
         }))
+    }
+}
+
+/// A follow-up message must echo the senderNonce of our last reply.
+fn check_recip_nonce(msg: &ParsedMessage, record: &TransactionRecord) -> Result<()> {
+    if msg.recip_nonce() == Some(record.last_nonce.as_bytes()) {
+        Ok(())
+    } else {
+        Err(Error::BadRecipientNonce)
     }
 }
 
@@ -559,14 +653,15 @@ pub(crate) fn build_reply(
         builder = builder.implicit_confirm();
     }
     let issuing = matches!(body, PkiBody::Ip(_) | PkiBody::Cp(_) | PkiBody::Kup(_));
-    if issuing && !grant_implicit {
-        if let Some(wait) = cfg.confirm_wait_time {
-            let t = now.plus_secs(wait).to_generalized_time()?;
-            builder = builder.general_info(crate::asn1::InfoTypeAndValue {
-                info_type: oid::IT_CONFIRM_WAIT_TIME,
-                info_value: Some(der::asn1::Any::encode_from(&t).map_err(Error::Encode)?),
-            });
-        }
+    if issuing
+        && !grant_implicit
+        && let Some(wait) = cfg.confirm_wait_time
+    {
+        let t = now.plus_secs(wait).to_generalized_time()?;
+        builder = builder.general_info(crate::asn1::InfoTypeAndValue {
+            info_type: oid::IT_CONFIRM_WAIT_TIME,
+            info_value: Some(der::asn1::Any::encode_from(&t).map_err(Error::Encode)?),
+        });
     }
     let header = builder.build(cfg.provider.as_ref(), now)?;
     let nonce = header
@@ -647,6 +742,7 @@ pub(crate) fn error_reply(
         transaction_id: ctx.transaction_id.clone(),
         error: Some(e),
         event: None,
+        inner: Vec::new(),
     }
 }
 

@@ -205,11 +205,11 @@ impl PendingRequest {
     pub fn extensions(&self) -> Result<Vec<Extension>> {
         if let Some(csr) = self.csr() {
             for attr in csr.info.attributes.iter() {
-                if attr.oid == der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14") {
-                    if let Some(v) = attr.values.iter().next() {
-                        let der = v.to_der().map_err(Error::Decode)?;
-                        return Vec::<Extension>::from_der(&der).map_err(Error::Decode);
-                    }
+                if attr.oid == der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14")
+                    && let Some(v) = attr.values.iter().next()
+                {
+                    let der = v.to_der().map_err(Error::Decode)?;
+                    return Vec::<Extension>::from_der(&der).map_err(Error::Decode);
                 }
             }
             return Ok(Vec::new());
@@ -434,6 +434,7 @@ impl PendingRequest {
             transaction_id: self.ctx.transaction_id.clone(),
             error: None,
             event,
+            inner: Vec::new(),
         })
     }
 }

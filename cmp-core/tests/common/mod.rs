@@ -18,8 +18,7 @@ use cmp_core::client::{
 use cmp_core::crypto::{CryptoProvider, SigningKey};
 use cmp_core::protection::Protector;
 use cmp_core::server::{
-    Handled, MemoryStore, PendingRequest, Reply, Responder, ResponderConfig, ResponderEvent,
-    StaticSecrets,
+    MemoryStore, PendingRequest, Reply, Responder, ResponderConfig, ResponderEvent, StaticSecrets,
 };
 use cmp_core::trust::TrustStore;
 use cmp_core::{Error, Timestamp};
@@ -137,10 +136,7 @@ pub fn drive(
             }
         };
         run.requests.push(request.clone());
-        let reply = match responder.handle_request(&request, now) {
-            Handled::Reply(r) => r,
-            Handled::Decide(p) => decide(p, now),
-        };
+        let reply = responder.handle_request_with(&request, now, &mut decide);
         if let Some(e) = &reply.event {
             run.server_events.push(e.clone());
         }
@@ -149,8 +145,10 @@ pub fn drive(
             Ok(ClientEvent::CertificateIssued(issued)) => {
                 run.client_events
                     .push(ClientEvent::CertificateIssued(issued));
-                if let Err(e) = tx.confirm(Confirmation::Accept, now) {
-                    return (run, Err(e));
+                match tx.confirm(Confirmation::Accept, now) {
+                    Ok(ClientEvent::Continue) => {}
+                    Ok(ev) => run.client_events.push(ev),
+                    Err(e) => return (run, Err(e)),
                 }
             }
             Ok(ev) => run.client_events.push(ev),
