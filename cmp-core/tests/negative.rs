@@ -631,3 +631,28 @@ fn client_rejects_a_certificate_for_another_subject() {
         "certConf with rejection, then pkiConf"
     );
 }
+
+#[test]
+fn confirm_wait_time_is_honoured() {
+    let mut cfg = responder_config();
+    cfg.confirm_wait_time = Some(60);
+    let responder = Responder::new(cfg);
+    let mut tx = ClientTransaction::start_ir(mac_client(), ir_request(), now()).unwrap();
+    let ir = tx.poll_transmit().unwrap();
+    let Handled::Decide(p) = responder.handle_request(&ir, now()) else {
+        panic!()
+    };
+    let ip = issue_fixed(p, now());
+    assert!(matches!(
+        tx.handle_response(&ip.bytes, now()).unwrap(),
+        ClientEvent::CertificateIssued(_)
+    ));
+    // the server waits until now + 60 s: that is when the client must have decided
+    assert_eq!(
+        tx.poll_timeout(),
+        Some(Timestamp::from_unix_secs(now().unix_secs() + 60))
+    );
+    let late = Timestamp::from_unix_secs(now().unix_secs() + 61);
+    assert_eq!(tx.confirm(Confirmation::Accept, late), Err(Error::Timeout));
+    assert!(tx.is_finished());
+}

@@ -114,7 +114,7 @@ fn every_signature_algorithm_round_trips() {
             chain: vec![],
         };
         let msg = protect(&p);
-        assert_eq!(msg.extra_certs(), [cert.clone()]);
+        assert_eq!(msg.extra_certs(), std::slice::from_ref(&cert));
         let spki = key.public_key();
         protection::verify_signature(&msg, &spki, provider())
             .unwrap_or_else(|e| panic!("{:?}: {e}", key.algorithm()));

@@ -62,8 +62,8 @@ pub struct CrlStatus {
 pub enum InfoValue {
     /// id-it-caCerts: request (no value) or the CA certificates.
     CaCerts(Option<Vec<CmpCertificate>>),
-    /// id-it-rootCaCert: the old root the client knows (genm).
-    RootCaCert(CmpCertificate),
+    /// id-it-rootCaCert: the root the client wants an update for (genm).
+    RootCaCert(Option<CmpCertificate>),
     /// id-it-rootCaKeyUpdate: request (no value) or the update.
     RootCaKeyUpdate(Option<RootCaKeyUpdateContent>),
     /// id-it-certReqTemplate: request (no value) or the template.
@@ -103,7 +103,7 @@ impl InfoValue {
         }
         let info_value = match self {
             Self::CaCerts(v) => v.as_ref().map(any).transpose()?.flatten(),
-            Self::RootCaCert(c) => any(c)?,
+            Self::RootCaCert(c) => c.as_ref().map(any).transpose()?.flatten(),
             Self::RootCaKeyUpdate(v) => v.as_ref().map(any).transpose()?.flatten(),
             Self::CertReqTemplate(v) => v.as_ref().map(any).transpose()?.flatten(),
             Self::CertProfile(v) => any(v)?,
@@ -133,7 +133,7 @@ impl InfoValue {
         let v = &itav.info_value;
         let typed = match itav.info_type {
             oid::IT_CA_CERTS => Self::CaCerts(value(v)?),
-            oid::IT_ROOT_CA_CERT => Self::RootCaCert(required(v)?),
+            oid::IT_ROOT_CA_CERT => Self::RootCaCert(value(v)?),
             oid::IT_ROOT_CA_KEY_UPDATE => Self::RootCaKeyUpdate(value(v)?),
             oid::IT_CERT_REQ_TEMPLATE => Self::CertReqTemplate(value(v)?),
             oid::IT_CERT_PROFILE => Self::CertProfile(required(v)?),

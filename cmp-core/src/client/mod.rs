@@ -20,7 +20,9 @@
 mod request;
 mod transaction;
 
-pub use request::{EnrollKind, EnrollRequest, PopMethod, RevokeRequest, crl_reason_extension};
+pub use request::{
+    EnrollKind, EnrollRequest, GenmRequest, PopMethod, RevokeRequest, crl_reason_extension,
+};
 pub use transaction::{
     ClientEvent, ClientTransaction, Confirmation, IssuedCertificate, TransactionKind,
 };

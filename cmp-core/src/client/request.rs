@@ -191,3 +191,49 @@ pub fn crl_reason_extension(reason: u8) -> Result<Extension> {
         extn_value: OctetString::new(value.to_vec()).map_err(Error::Encode)?,
     })
 }
+
+/// The general messages of RFC 9483 section 4.3, and any other InfoTypeAndValue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
+pub enum GenmRequest {
+    /// Get CA certificates (4.3.1): id-it-caCerts, no value; answered with caCerts.
+    CaCerts,
+    /// Get a root CA certificate update (4.3.2): id-it-rootCaCert with the
+    /// root in use, if known; answered with rootCaKeyUpdate.
+    RootCaUpdate {
+        /// The root CA certificate the end entity trusts now.
+        old_root: Option<Certificate>,
+    },
+    /// Get a certificate request template (4.3.3): id-it-certReqTemplate, no value.
+    CertReqTemplate,
+    /// Get CRL updates (4.3.4): id-it-crlStatusList with the CRLs held; answered with crls.
+    CrlUpdate(Vec<crate::asn1::CrlStatus>),
+    /// Anything else.
+    Other(crate::asn1::InfoTypeAndValue),
+}
+
+impl GenmRequest {
+    /// The InfoTypeAndValue to send.
+    pub fn to_itav(&self) -> Result<crate::asn1::InfoTypeAndValue> {
+        use crate::asn1::InfoValue;
+        let value = match self {
+            Self::CaCerts => InfoValue::CaCerts(None),
+            Self::RootCaUpdate { old_root } => InfoValue::RootCaCert(old_root.clone()),
+            Self::CertReqTemplate => InfoValue::CertReqTemplate(None),
+            Self::CrlUpdate(list) => InfoValue::CrlStatusList(list.clone()),
+            Self::Other(itav) => return Ok(itav.clone()),
+        };
+        value.to_itav().map_err(Error::Encode)
+    }
+
+    /// The infoType expected in the genp.
+    pub fn response_type(&self) -> der::asn1::ObjectIdentifier {
+        match self {
+            Self::CaCerts => oid::IT_CA_CERTS,
+            Self::RootCaUpdate { .. } => oid::IT_ROOT_CA_KEY_UPDATE,
+            Self::CertReqTemplate => oid::IT_CERT_REQ_TEMPLATE,
+            Self::CrlUpdate(_) => oid::IT_CRLS,
+            Self::Other(itav) => itav.info_type,
+        }
+    }
+}
