@@ -34,7 +34,11 @@ pub(crate) enum CliError {
     /// The HTTP exchange failed (connection, status, content type, timeout).
     Transport(String),
     /// The CMP library reported an error.
-    Cmp(cmp_core::Error),
+    Cmp(Box<cmp_core::Error>),
+    /// A library error with a hint on the likely cause.
+    Hinted(Box<cmp_core::Error>, &'static str),
+    /// The transaction ended in a state the library should not allow.
+    Internal(String),
 }
 
 impl CliError {
@@ -44,16 +48,17 @@ impl CliError {
             Self::Usage(_) => "CMP_USAGE",
             Self::Io(_) => "CMP_IO",
             Self::Transport(_) => "CMP_TRANSPORT",
-            Self::Cmp(e) => e.name(),
+            Self::Cmp(e) | Self::Hinted(e, _) => e.name(),
+            Self::Internal(_) => "CMP_INTERNAL",
         }
     }
 
     /// The process exit code for this error.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Self::Usage(_) | Self::Io(_) => EXIT_LOCAL,
+            Self::Usage(_) | Self::Io(_) | Self::Internal(_) => EXIT_LOCAL,
             Self::Transport(_) => EXIT_TRANSPORT,
-            Self::Cmp(e) => match (e, e.kind()) {
+            Self::Cmp(e) | Self::Hinted(e, _) => match (&**e, e.kind()) {
                 // The total deadline passed: the network (or server) was too slow.
                 (cmp_core::Error::Timeout, _) => EXIT_TRANSPORT,
                 // An error message we could not authenticate is a protection failure.
@@ -76,14 +81,16 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Usage(s) | Self::Io(s) | Self::Transport(s) => f.write_str(s),
+            Self::Internal(s) => write!(f, "internal error: {s}"),
             Self::Cmp(e) => write!(f, "{e}"),
+            Self::Hinted(e, hint) => write!(f, "{e} ({hint})"),
         }
     }
 }
 
 impl From<cmp_core::Error> for CliError {
     fn from(e: cmp_core::Error) -> Self {
-        Self::Cmp(e)
+        Self::Cmp(Box::new(e))
     }
 }
 
@@ -107,11 +114,23 @@ mod tests {
         assert_eq!(CliError::Io("x".into()).exit_code(), 1);
         assert_eq!(CliError::Transport("x".into()).exit_code(), 4);
         let failure = PeerFailure::from_status(BodyType::Ip, PkiStatusInfo::default());
-        assert_eq!(CliError::Cmp(cmp_core::Error::Peer(failure.clone())).exit_code(), 2);
-        assert_eq!(CliError::Cmp(cmp_core::Error::UnauthenticatedError(failure)).exit_code(), 3);
-        assert_eq!(CliError::Cmp(cmp_core::Error::BadMessageCheck).exit_code(), 3);
-        assert_eq!(CliError::Cmp(cmp_core::Error::Timeout).exit_code(), 4);
-        assert_eq!(CliError::Cmp(cmp_core::Error::Config("x")).exit_code(), 1);
-        assert_eq!(CliError::Cmp(cmp_core::Error::BadMessageCheck).name(), "CMP_BAD_MESSAGE_CHECK");
+        assert_eq!(
+            CliError::from(cmp_core::Error::Peer(failure.clone())).exit_code(),
+            2
+        );
+        assert_eq!(
+            CliError::from(cmp_core::Error::UnauthenticatedError(failure)).exit_code(),
+            3
+        );
+        assert_eq!(
+            CliError::from(cmp_core::Error::BadMessageCheck).exit_code(),
+            3
+        );
+        assert_eq!(CliError::from(cmp_core::Error::Timeout).exit_code(), 4);
+        assert_eq!(CliError::from(cmp_core::Error::Config("x")).exit_code(), 1);
+        assert_eq!(
+            CliError::from(cmp_core::Error::BadMessageCheck).name(),
+            "CMP_BAD_MESSAGE_CHECK"
+        );
     }
 }

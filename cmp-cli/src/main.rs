@@ -1,14 +1,28 @@
 //! `cmp`: a CMP (RFC 9810) client and reference server.
 
+mod client_cmd;
 mod demo;
+mod dn;
+mod error;
+mod files;
+mod http;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cmp_core::client::EnrollKind;
+
+use crate::client_cmd::{EnrollArgs, GenmArgs, P10crArgs, RrArgs};
+use crate::error::{CliResult, EXIT_LOCAL};
+
+const AFTER_HELP: &str = "\
+Exit status: 0 success, 1 usage or local error, 2 rejected by the server,
+3 response failed protection or validation checks, 4 transport failure.
+Errors are printed as one line: cmp: <ERROR_NAME>: <text>.";
 
 /// CMP (RFC 9810) client and reference CA server.
 #[derive(Parser, Debug)]
-#[command(name = "cmp", version, about)]
+#[command(name = "cmp", version, about, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,18 +32,77 @@ struct Cli {
 enum Command {
     /// Build a protected ir, parse it back and print it (no set-up needed).
     Demo,
+    /// Initial enrollment: request a first certificate (ir/ip).
+    #[command(after_help = AFTER_HELP)]
+    Ir(EnrollArgs),
+    /// Enrollment from an entity that already has a certificate (cr/cp).
+    #[command(after_help = AFTER_HELP)]
+    Cr(EnrollArgs),
+    /// Key update: renew --oldcert with a new key (kur/kup).
+    #[command(after_help = AFTER_HELP)]
+    Kur(EnrollArgs),
+    /// Enrollment with a PKCS#10 CSR (p10cr/cp).
+    #[command(after_help = AFTER_HELP)]
+    P10cr(P10crArgs),
+    /// Revoke a certificate (rr/rp).
+    #[command(after_help = AFTER_HELP)]
+    Rr(RrArgs),
+    /// Ask the server for CA certificates, root CA updates, templates or CRLs (genm/genp).
+    #[command(after_help = AFTER_HELP)]
+    Genm(GenmArgs),
+    // Further subcommands (e.g. `Serve(serve::ServeArgs)`) go here, with an
+    // arm in `run` returning `CliResult<()>`.
+}
+
+/// Run one subcommand; errors are reported by `main`.
+fn run(command: Command) -> CliResult<()> {
+    match command {
+        // handled in `main`: it keeps its own error type
+        Command::Demo => Ok(()),
+        Command::Ir(args) => client_cmd::run_enroll(EnrollKind::Ir, &args),
+        Command::Cr(args) => client_cmd::run_enroll(EnrollKind::Cr, &args),
+        Command::Kur(args) => client_cmd::run_enroll(EnrollKind::Kur, &args),
+        Command::P10cr(args) => client_cmd::run_p10cr(&args),
+        Command::Rr(args) => client_cmd::run_rr(&args),
+        Command::Genm(args) => client_cmd::run_genm(&args),
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Demo => demo::run(),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
         Err(e) => {
-            eprintln!("cmp: {e}");
-            ExitCode::FAILURE
+            // --help and --version go to stdout and succeed; usage errors exit 1
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_LOCAL)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
+    };
+    if let Command::Demo = cli.command {
+        return match demo::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("cmp: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -330,7 +330,7 @@ impl ClientTransaction {
             State::Done | State::Failed => return Err(Error::Usage("the transaction has ended")),
             _ => return Err(Error::Usage("no response is expected now")),
         };
-        if self.deadline.is_some_and(|d| now > d) {
+        if self.deadline.is_some_and(|d| now >= d) {
             return self.fail(Error::Timeout);
         }
         match self.process_response(bytes, now, expect) {
@@ -350,7 +350,7 @@ impl ClientTransaction {
         else {
             return Err(Error::Usage("no certificate awaits confirmation"));
         };
-        if deadline.is_some_and(|d| now > d) || self.deadline.is_some_and(|d| now > d) {
+        if deadline.is_some_and(|d| now > d) || self.deadline.is_some_and(|d| now >= d) {
             return self.fail(Error::Timeout);
         }
         if implicit {
