@@ -1,4 +1,48 @@
-//! Python bindings (pyo3 + maturin); see issue 5 — not implemented yet.
+//! Python bindings of `cmp-core`: the extension module `cmp_protocol._native`.
 //!
-//! This crate is a placeholder in the workspace so that its place and name are fixed;
-//! it exports nothing yet.
+//! The Python package around it (`cmp-py/python/cmp_protocol`) defines the
+//! exception classes and the transport conveniences; everything here is
+//! re-exported from `cmp_protocol`. Conventions:
+//!
+//! - bytes in, bytes out: messages, certificates (DER; PEM accepted as
+//!   input), keys (PKCS#8 DER or PEM), OIDs as dotted strings, names as
+//!   RFC 4514 strings (`"CN=Test Device"`);
+//! - `now` is optional seconds since the epoch (float); default `time.time()`;
+//! - every `cmp_core::Error` becomes an instance of the class from
+//!   `cmp_protocol.errors` that matches its code, built by [`errors::to_py_err`].
+//!
+//! No handwritten `unsafe`: the pyo3 macros do not need the workspace's
+//! `unsafe_code = "forbid"` lifted.
+
+mod client;
+mod conv;
+mod errors;
+mod keys;
+mod message;
+mod server;
+
+use pyo3::prelude::*;
+
+/// The extension module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<keys::PyPrivateKey>()?;
+    m.add_class::<client::PyClientConfig>()?;
+    m.add_class::<client::PyClientTransaction>()?;
+    m.add_class::<client::Continue>()?;
+    m.add_class::<client::Waiting>()?;
+    m.add_class::<client::CertificateIssued>()?;
+    m.add_class::<client::Revoked>()?;
+    m.add_class::<client::GeneralResponse>()?;
+    m.add_class::<client::Completed>()?;
+    m.add_class::<server::PyResponderConfig>()?;
+    m.add_class::<server::PyResponder>()?;
+    m.add_class::<server::PyPendingRequest>()?;
+    m.add_class::<server::PyReply>()?;
+    m.add_class::<server::PyResponderEvent>()?;
+    m.add_class::<server::FakeCa>()?;
+    m.add_class::<message::PyMessage>()?;
+    m.add_function(wrap_pyfunction!(errors::error_table, m)?)?;
+    m.add_function(wrap_pyfunction!(conv::failure_bits, m)?)?;
+    Ok(())
+}

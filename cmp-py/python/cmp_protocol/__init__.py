@@ -1,0 +1,93 @@
+"""cmp_protocol: Certificate Management Protocol (CMP, RFC 9810) for Python
+test harnesses — client transactions, an in-process responder / fake CA,
+and a message toolkit for building correct and deliberately broken
+messages. Bytes in, bytes out: messages, certificates (DER), keys (PKCS#8).
+"""
+
+from __future__ import annotations
+
+from . import errors
+from ._native import (
+    CertificateIssued,
+    ClientConfig,
+    ClientTransaction,
+    Completed,
+    Continue,
+    FakeCa,
+    GeneralResponse,
+    Message,
+    PendingRequest,
+    PrivateKey,
+    Reply,
+    Responder,
+    ResponderConfig,
+    ResponderEvent,
+    Revoked,
+    Waiting,
+    error_table,
+    failure_bits,
+)
+from .errors import (
+    CmpError,
+    ConfigError,
+    CryptoError,
+    DecodeError,
+    EncodeError,
+    PeerError,
+    ProtectionError,
+    ProtocolError,
+    Rejected,
+    StoreError,
+    TransactionTimeout,
+    TransportError,
+    UnauthenticatedErrorMessage,
+    UsageError,
+)
+from .transport import (
+    CONTENT_TYPE,
+    TransactionResult,
+    http_sender,
+    run_transaction,
+    run_transaction_http,
+)
+
+__all__ = [
+    "CONTENT_TYPE",
+    "CertificateIssued",
+    "ClientConfig",
+    "ClientTransaction",
+    "CmpError",
+    "Completed",
+    "ConfigError",
+    "Continue",
+    "CryptoError",
+    "DecodeError",
+    "EncodeError",
+    "FakeCa",
+    "GeneralResponse",
+    "Message",
+    "PeerError",
+    "PendingRequest",
+    "PrivateKey",
+    "ProtectionError",
+    "ProtocolError",
+    "Rejected",
+    "Reply",
+    "Responder",
+    "ResponderConfig",
+    "ResponderEvent",
+    "Revoked",
+    "StoreError",
+    "TransactionResult",
+    "TransactionTimeout",
+    "TransportError",
+    "UnauthenticatedErrorMessage",
+    "UsageError",
+    "Waiting",
+    "error_table",
+    "errors",
+    "failure_bits",
+    "http_sender",
+    "run_transaction",
+    "run_transaction_http",
+]

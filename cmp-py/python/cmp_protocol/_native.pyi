@@ -1,0 +1,482 @@
+"""Type stubs of the extension module cmp_protocol._native (pyo3)."""
+
+import builtins
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union, final
+
+from .errors import CmpError
+
+# Inputs accepted where a certificate is expected: DER or PEM bytes, or an
+# object with public_bytes(Encoding.DER) such as cryptography's x509.Certificate.
+CertificateLike = Any
+# A list of CertificateLike, or one bytes/str blob (DER, or PEM with several certificates).
+CertificatesLike = Any
+# PrivateKey, DER or PEM bytes, or a cryptography private key object.
+KeyLike = Any
+BytesLike = Union[bytes, bytearray, str]
+InfoTypeAndValue = Tuple[str, Optional[bytes]]
+
+Step = Union["Continue", "Waiting", "CertificateIssued", "Revoked", "GeneralResponse", "Completed"]
+
+def error_table() -> List[Tuple[int, str, str, str]]:
+    """(code, name, kind, failure_bit) of every native error (docs/errors.md)."""
+
+def failure_bits() -> List[str]:
+    """Every PKIFailureInfo bit name, in bit order."""
+
+@final
+class PrivateKey:
+    @staticmethod
+    def from_pem(data: BytesLike) -> PrivateKey: ...
+    @staticmethod
+    def from_der(data: BytesLike) -> PrivateKey: ...
+    @staticmethod
+    def generate(algorithm: str = "ec:P-256") -> PrivateKey:
+        """"ec:P-256", "ec:P-384", "rsa2048", "rsa3072", "ed25519", "ml-dsa-44/65/87"."""
+    @staticmethod
+    def load(obj: KeyLike) -> PrivateKey: ...
+    def to_der(self) -> bytes:
+        """PKCS#8 DER."""
+    def to_pem(self) -> bytes:
+        """PKCS#8 PEM."""
+    def public_key_der(self) -> bytes:
+        """SubjectPublicKeyInfo DER."""
+    @property
+    def algorithm(self) -> Optional[str]: ...
+    @property
+    def signature_algorithm_oid(self) -> str: ...
+
+@final
+class ClientConfig:
+    def __init__(
+        self,
+        *,
+        reference: Optional[BytesLike] = None,
+        secret: Optional[BytesLike] = None,
+        pbmac1: bool = False,
+        key: Optional[KeyLike] = None,
+        cert: Optional[CertificateLike] = None,
+        chain: Optional[CertificatesLike] = None,
+        server_trust: Optional[CertificatesLike] = None,
+        untrusted: Optional[CertificatesLike] = None,
+        response_secret: Optional[BytesLike] = None,
+        sender: Optional[str] = None,
+        recipient: Optional[str] = None,
+        expected_sender: Optional[str] = None,
+        accept_unprotected_responses: bool = False,
+        max_time_skew: Optional[int] = 600,
+        implicit_confirm: bool = False,
+        pvno: int = 2,
+        total_timeout: Optional[int] = None,
+        extra_certs: Optional[CertificatesLike] = None,
+    ) -> None: ...
+    @property
+    def protection(self) -> str:
+        """"mac", "signature" or "none"."""
+    @property
+    def implicit_confirm(self) -> bool: ...
+    @property
+    def pvno(self) -> int: ...
+
+Extension = Tuple[str, bool, bytes]
+
+class ClientTransaction:
+    @staticmethod
+    def ir(
+        config: ClientConfig,
+        *,
+        key: Optional[KeyLike] = None,
+        subject: Optional[str] = None,
+        extensions: Optional[Iterable[Extension]] = None,
+        pop: str = "signature",
+        public_key: Optional[bytes] = None,
+        cert_req_id: int = 0,
+        now: Optional[float] = None,
+    ) -> ClientTransaction: ...
+    @staticmethod
+    def cr(
+        config: ClientConfig,
+        *,
+        key: Optional[KeyLike] = None,
+        subject: Optional[str] = None,
+        extensions: Optional[Iterable[Extension]] = None,
+        pop: str = "signature",
+        public_key: Optional[bytes] = None,
+        cert_req_id: int = 0,
+        now: Optional[float] = None,
+    ) -> ClientTransaction: ...
+    @staticmethod
+    def kur(
+        config: ClientConfig,
+        *,
+        key: Optional[KeyLike] = None,
+        old_cert: CertificateLike,
+        subject: Optional[str] = None,
+        extensions: Optional[Iterable[Extension]] = None,
+        pop: str = "signature",
+        public_key: Optional[bytes] = None,
+        cert_req_id: int = 0,
+        now: Optional[float] = None,
+    ) -> ClientTransaction: ...
+    @staticmethod
+    def p10cr(config: ClientConfig, csr: Any, *, now: Optional[float] = None) -> ClientTransaction: ...
+    @staticmethod
+    def revoke(
+        config: ClientConfig,
+        cert: CertificateLike,
+        *,
+        reason: Optional[int] = None,
+        now: Optional[float] = None,
+    ) -> ClientTransaction: ...
+    @staticmethod
+    def genm(
+        config: ClientConfig,
+        infos: Optional[Iterable[Union[str, InfoTypeAndValue]]] = None,
+        *,
+        now: Optional[float] = None,
+    ) -> ClientTransaction: ...
+    def request(self) -> Optional[bytes]:
+        """The next message to send, or None."""
+    def handle_response(self, data: BytesLike, now: Optional[float] = None) -> Step: ...
+    def confirm(
+        self,
+        accept: bool = True,
+        *,
+        fail_info: Optional[List[str]] = None,
+        status_string: Optional[str] = None,
+        now: Optional[float] = None,
+    ) -> Step: ...
+    def poll_timeout(self) -> Optional[float]: ...
+    def handle_timeout(self, now: Optional[float] = None) -> None: ...
+    @property
+    def transaction_id(self) -> bytes: ...
+    @property
+    def kind(self) -> str:
+        """"ir", "cr", "kur", "p10cr", "rr" or "genm"."""
+    @property
+    def is_finished(self) -> bool: ...
+    @property
+    def is_completed(self) -> bool: ...
+
+@final
+class Continue:
+    @property
+    def kind(self) -> str: ...
+
+@final
+class Waiting:
+    @property
+    def kind(self) -> str: ...
+    @property
+    def until(self) -> float: ...
+
+@final
+class CertificateIssued:
+    @property
+    def kind(self) -> str: ...
+    @property
+    def certificate(self) -> bytes: ...
+    @property
+    def chain(self) -> List[bytes]: ...
+    @property
+    def ca_pubs(self) -> List[bytes]: ...
+    @property
+    def extra_certs(self) -> List[bytes]: ...
+    @property
+    def implicit_confirm_granted(self) -> bool: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def status_string(self) -> List[str]: ...
+
+@final
+class Revoked:
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def fail_info(self) -> List[str]: ...
+    @property
+    def status_string(self) -> List[str]: ...
+
+@final
+class GeneralResponse:
+    @property
+    def kind(self) -> str: ...
+    @property
+    def infos(self) -> List[InfoTypeAndValue]: ...
+    @property
+    def ca_certs(self) -> List[bytes]: ...
+
+@final
+class Completed:
+    @property
+    def kind(self) -> str: ...
+
+@final
+class ResponderConfig:
+    def __init__(
+        self,
+        *,
+        secrets: Optional[Dict[BytesLike, BytesLike]] = None,
+        client_trust: Optional[CertificatesLike] = None,
+        untrusted: Optional[CertificatesLike] = None,
+        signer_key: Optional[KeyLike] = None,
+        signer_cert: Optional[CertificateLike] = None,
+        signer_chain: Optional[CertificatesLike] = None,
+        name: Optional[str] = None,
+        grant_implicit_confirm: bool = False,
+        max_time_skew: Optional[int] = 600,
+        transaction_lifetime: int = 600,
+        confirm_wait_time: Optional[int] = None,
+        accept_unprotected: bool = False,
+        authorized_ras: Optional[CertificatesLike] = None,
+        extra_certs: Optional[CertificatesLike] = None,
+        ca_pubs: Optional[CertificatesLike] = None,
+        max_records: int = 10000,
+    ) -> None: ...
+
+@final
+class Responder:
+    def __init__(self, config: ResponderConfig) -> None: ...
+    def handle_request(
+        self, data: BytesLike, now: Optional[float] = None
+    ) -> Union[Reply, PendingRequest]: ...
+    def handle_request_with(
+        self,
+        data: BytesLike,
+        decide: Callable[[PendingRequest], Reply],
+        now: Optional[float] = None,
+    ) -> Reply: ...
+    def sweep(self, now: Optional[float] = None) -> int: ...
+
+@final
+class PendingRequest:
+    @property
+    def kind(self) -> str: ...
+    @property
+    def transaction_id(self) -> bytes: ...
+    @property
+    def polls(self) -> int: ...
+    @property
+    def message(self) -> Message: ...
+    @property
+    def subject(self) -> Optional[str]: ...
+    @property
+    def public_key(self) -> Optional[bytes]: ...
+    @property
+    def extensions(self) -> List[Extension]: ...
+    @property
+    def signer_certificate(self) -> Optional[bytes]: ...
+    @property
+    def revocation(self) -> Optional[Tuple[Optional[str], Optional[bytes], Optional[int]]]: ...
+    @property
+    def general_message(self) -> List[InfoTypeAndValue]: ...
+    @property
+    def implicit_confirm_requested(self) -> bool: ...
+    @property
+    def decided(self) -> bool: ...
+    def issue(
+        self,
+        cert: CertificateLike,
+        *,
+        ca_pubs: Optional[CertificatesLike] = None,
+        now: Optional[float] = None,
+    ) -> Reply: ...
+    def reject(
+        self,
+        fail_info: Optional[List[str]] = None,
+        status_string: Optional[str] = None,
+        *,
+        status: str = "rejection",
+        now: Optional[float] = None,
+    ) -> Reply: ...
+    def wait(self, check_after: int = 0, *, now: Optional[float] = None) -> Reply: ...
+    def revoke(self, *, now: Optional[float] = None) -> Reply: ...
+    def respond_genp(
+        self, infos: Optional[Iterable[InfoTypeAndValue]] = None, *, now: Optional[float] = None
+    ) -> Reply: ...
+
+@final
+class Reply:
+    @property
+    def der(self) -> bytes: ...
+    def __bytes__(self) -> bytes: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def transaction_id(self) -> bytes: ...
+    @property
+    def error(self) -> Optional[CmpError]: ...
+    @property
+    def event(self) -> Optional[ResponderEvent]: ...
+    @property
+    def inner(self) -> List[Reply]: ...
+    def message(self) -> Message: ...
+
+@final
+class ResponderEvent:
+    @property
+    def kind(self) -> str:
+        """"confirmed", "confirmation_rejected", "implicitly_confirmed" or "client_error"."""
+    @property
+    def certificate(self) -> Optional[bytes]: ...
+    @property
+    def status(self) -> Optional[str]: ...
+    @property
+    def fail_info(self) -> List[str]: ...
+    @property
+    def status_string(self) -> List[str]: ...
+    @property
+    def error_code(self) -> Optional[int]: ...
+    @property
+    def error_details(self) -> List[str]: ...
+
+@final
+class FakeCa:
+    def __init__(
+        self,
+        *,
+        name: str = "Test",
+        key_algorithm: str = "ec:P-256",
+        ca_key: Optional[KeyLike] = None,
+        ca_cert: Optional[CertificateLike] = None,
+        ca_chain: Optional[CertificatesLike] = None,
+        secrets: Optional[Dict[BytesLike, BytesLike]] = None,
+        client_trust: Optional[CertificatesLike] = None,
+        signer_key: Optional[KeyLike] = None,
+        signer_cert: Optional[CertificateLike] = None,
+        grant_implicit_confirm: bool = False,
+        accept_unprotected: bool = False,
+        max_time_skew: Optional[int] = 600,
+        confirm_wait_time: Optional[int] = None,
+        wait_polls: int = 0,
+        check_after: int = 0,
+        reject: Optional[List[str]] = None,
+        reject_text: Optional[str] = None,
+        decide: Optional[Callable[[PendingRequest], Optional[Reply]]] = None,
+        now: Optional[float] = None,
+    ) -> None: ...
+    def handle_request(self, data: BytesLike, now: Optional[float] = None) -> Reply: ...
+    def __call__(self, data: BytesLike) -> bytes: ...
+    @property
+    def root(self) -> bytes: ...
+    @property
+    def ca_certificate(self) -> bytes: ...
+    @property
+    def chain(self) -> List[bytes]: ...
+    @property
+    def signer_certificate(self) -> Optional[bytes]: ...
+    @property
+    def issued(self) -> List[bytes]: ...
+    def is_revoked(self, cert: CertificateLike) -> bool: ...
+    def issue_certificate(
+        self, subject: str, public_key: Union[PrivateKey, bytes], *, now: Optional[float] = None
+    ) -> bytes: ...
+
+@final
+class Message:
+    @staticmethod
+    def parse(data: BytesLike) -> Message: ...
+    @staticmethod
+    def build(body: bytes, *, now: Optional[float] = None, **header: Any) -> Message: ...
+    def modified(
+        self,
+        *,
+        pvno: int = ...,
+        sender: str = ...,
+        recipient: str = ...,
+        message_time: Optional[float] = ...,
+        protection_alg: Optional[str] = ...,
+        protection_alg_der: Optional[bytes] = ...,
+        sender_kid: Optional[bytes] = ...,
+        recip_kid: Optional[bytes] = ...,
+        transaction_id: Optional[bytes] = ...,
+        sender_nonce: Optional[bytes] = ...,
+        recip_nonce: Optional[bytes] = ...,
+        free_text: Optional[List[str]] = ...,
+        general_info: Optional[List[InfoTypeAndValue]] = ...,
+        implicit_confirm: bool = ...,
+        body: bytes = ...,
+        extra_certs: Optional[CertificatesLike] = ...,
+        protection: Optional[bytes] = ...,
+    ) -> Message: ...
+    def protect_mac(self, reference: BytesLike, secret: BytesLike, *, pbmac1: bool = False) -> Message: ...
+    def protect_signature(
+        self, key: KeyLike, cert: CertificateLike, chain: Optional[CertificatesLike] = None
+    ) -> Message: ...
+    def without_protection(self) -> Message: ...
+    def corrupt_protection(self) -> Message: ...
+    def verify_mac(self, secret: BytesLike) -> None: ...
+    def verify_signature(self, cert: Optional[CertificateLike] = None) -> None: ...
+    def encode(self) -> builtins.bytes: ...
+    def reencode(self) -> builtins.bytes: ...
+    def __bytes__(self) -> builtins.bytes: ...
+    def describe(self) -> str: ...
+    @property
+    def pvno(self) -> int: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def message_time(self) -> Optional[float]: ...
+    @property
+    def protection_alg(self) -> Optional[str]: ...
+    @property
+    def protection_alg_name(self) -> Optional[str]: ...
+    @property
+    def protection_kind(self) -> str:
+        """"mac", "signature", "none" or "invalid"."""
+    @property
+    def sender_kid(self) -> Optional[builtins.bytes]: ...
+    @property
+    def recip_kid(self) -> Optional[builtins.bytes]: ...
+    @property
+    def transaction_id(self) -> Optional[builtins.bytes]: ...
+    @property
+    def sender_nonce(self) -> Optional[builtins.bytes]: ...
+    @property
+    def recip_nonce(self) -> Optional[builtins.bytes]: ...
+    @property
+    def free_text(self) -> List[str]: ...
+    @property
+    def general_info(self) -> List[InfoTypeAndValue]: ...
+    @property
+    def implicit_confirm(self) -> bool: ...
+    @property
+    def body_type(self) -> str: ...
+    @property
+    def body_tag(self) -> int: ...
+    @property
+    def status(self) -> Optional[str]: ...
+    @property
+    def fail_info(self) -> List[str]: ...
+    @property
+    def status_string(self) -> List[str]: ...
+    @property
+    def error_code(self) -> Optional[int]: ...
+    @property
+    def error_details(self) -> List[str]: ...
+    @property
+    def cert_req_id(self) -> Optional[int]: ...
+    @property
+    def check_after(self) -> Optional[int]: ...
+    @property
+    def certificates(self) -> List[builtins.bytes]: ...
+    @property
+    def ca_pubs(self) -> List[builtins.bytes]: ...
+    @property
+    def infos(self) -> List[InfoTypeAndValue]: ...
+    @property
+    def nested(self) -> List[Message]: ...
+    @property
+    def protection(self) -> Optional[builtins.bytes]: ...
+    @property
+    def extra_certs(self) -> List[builtins.bytes]: ...
+    @property
+    def header_der(self) -> builtins.bytes: ...
+    @property
+    def body_der(self) -> builtins.bytes: ...
+    @property
+    def protected_part(self) -> builtins.bytes: ...

@@ -1,0 +1,179 @@
+"""Running a whole transaction: over a caller-supplied ``send(bytes) -> bytes``
+callable, or over plain HTTP with the standard library."""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple, Union
+
+from ._native import (
+    CertificateIssued,
+    ClientTransaction,
+    Completed,
+    GeneralResponse,
+    Revoked,
+    Waiting,
+)
+from .errors import TransportError, UsageError
+
+__all__ = [
+    "TransactionResult",
+    "run_transaction",
+    "http_sender",
+    "run_transaction_http",
+    "CONTENT_TYPE",
+]
+
+CONTENT_TYPE = "application/pkixcmp"
+
+Send = Callable[[bytes], bytes]
+Confirm = Union[bool, Callable[[CertificateIssued], bool]]
+
+
+@dataclass
+class TransactionResult:
+    """What happened in a transaction run to its end."""
+
+    transaction_id: bytes
+    #: every step object handle_response / confirm returned, in order
+    steps: List[object] = field(default_factory=list)
+    #: every (request, response) pair sent and received, in order
+    exchanges: List[Tuple[bytes, bytes]] = field(default_factory=list)
+    #: the issued certificate (DER) if one was issued and accepted
+    certificate: Optional[bytes] = None
+    #: the issued certificate (DER) whether or not it was accepted
+    issued: Optional[CertificateIssued] = None
+    chain: List[bytes] = field(default_factory=list)
+    ca_pubs: List[bytes] = field(default_factory=list)
+    extra_certs: List[bytes] = field(default_factory=list)
+    implicit_confirm_granted: bool = False
+    #: genm: the genp content as (oid, value_der_or_None) and the caCerts
+    infos: List[Tuple[str, Optional[bytes]]] = field(default_factory=list)
+    ca_certs: List[bytes] = field(default_factory=list)
+    #: rr: whether the revocation was accepted
+    revoked: bool = False
+    #: how many times the server asked to wait
+    polls: int = 0
+
+    @property
+    def completed(self) -> bool:
+        return any(isinstance(s, Completed) for s in self.steps) or self.revoked or bool(
+            self.infos or self.ca_certs
+        )
+
+
+def _usage(message: str) -> UsageError:
+    return UsageError(message, code=100, name="CMP_USAGE", kind="local")
+
+
+def run_transaction(
+    tx: ClientTransaction,
+    send: Send,
+    *,
+    confirm: Confirm = True,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    max_messages: int = 32,
+) -> TransactionResult:
+    """Drive ``tx`` to its end: send each request with ``send``, hand each
+    response to the transaction, wait (with ``sleep``) when the server asks
+    to poll, and decide an issued certificate with ``confirm`` (True: accept,
+    False: reject, or a callable taking the CertificateIssued step).
+
+    Raises the CmpError of the first failure (e.g. Rejected).
+    """
+    result = TransactionResult(transaction_id=tx.transaction_id)
+    while True:
+        request = tx.request()
+        if request is None:
+            if tx.is_finished:
+                return result
+            due = tx.poll_timeout()
+            if due is None:
+                raise _usage("the transaction is stuck: nothing to send and no timer")
+            delay = due - clock()
+            if delay > 0:
+                sleep(delay)
+            tx.handle_timeout(now=max(clock(), due))
+            continue
+        if len(result.exchanges) >= max_messages:
+            raise _usage(f"more than {max_messages} messages in one transaction")
+        response = send(request)
+        if not isinstance(response, (bytes, bytearray)):
+            raise TypeError("send() must return bytes")
+        response = bytes(response)
+        result.exchanges.append((request, response))
+        step = tx.handle_response(response, now=clock())
+        result.steps.append(step)
+        if isinstance(step, Waiting):
+            result.polls += 1
+        elif isinstance(step, CertificateIssued):
+            result.issued = step
+            result.chain = list(step.chain)
+            result.ca_pubs = list(step.ca_pubs)
+            result.extra_certs = list(step.extra_certs)
+            result.implicit_confirm_granted = step.implicit_confirm_granted
+            accept = confirm(step) if callable(confirm) else bool(confirm)
+            if accept:
+                result.certificate = step.certificate
+                result.steps.append(tx.confirm(True, now=clock()))
+            else:
+                result.steps.append(
+                    tx.confirm(
+                        False,
+                        fail_info=["incorrectData"],
+                        status_string="rejected by the caller",
+                        now=clock(),
+                    )
+                )
+        elif isinstance(step, GeneralResponse):
+            result.infos = list(step.infos)
+            result.ca_certs = list(step.ca_certs)
+        elif isinstance(step, Revoked):
+            result.revoked = True
+
+
+def http_sender(
+    url: str,
+    *,
+    timeout: float = 10.0,
+    headers: Optional[Dict[str, str]] = None,
+) -> Send:
+    """A ``send`` callable that POSTs each request to ``url`` (RFC 9811:
+    Content-Type application/pkixcmp) and returns the response body.
+    Raises TransportError for connection failures and non-200 answers."""
+
+    def send(request: bytes) -> bytes:
+        all_headers = {"Content-Type": CONTENT_TYPE, "Connection": "close"}
+        all_headers.update(headers or {})
+        req = urllib.request.Request(url, data=request, headers=all_headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as rsp:
+                body = rsp.read()
+                if rsp.status != 200:
+                    raise TransportError(f"HTTP {rsp.status} from {url}")
+                return bytes(body)
+        except urllib.error.HTTPError as e:
+            raise TransportError(f"HTTP {e.code} from {url}") from e
+        except (urllib.error.URLError, socket.timeout, ConnectionError) as e:
+            raise TransportError(f"cannot reach {url}: {e}") from e
+
+    return send
+
+
+def run_transaction_http(
+    tx: ClientTransaction,
+    url: str,
+    *,
+    timeout: float = 10.0,
+    headers: Optional[Dict[str, str]] = None,
+    **kwargs: object,
+) -> TransactionResult:
+    """``run_transaction`` over HTTP POST to ``url``."""
+    return run_transaction(
+        tx, http_sender(url, timeout=timeout, headers=headers), **kwargs  # type: ignore[arg-type]
+    )

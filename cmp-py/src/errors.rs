@@ -1,0 +1,142 @@
+//! The one conversion from `cmp_core::Error` (and the reference CA's
+//! errors) to the Python exception classes of `cmp_protocol.errors`.
+
+use cmp_core::asn1::{BodyType, PkiStatusInfo};
+use cmp_core::crypto::CryptoError;
+use cmp_core::{Error, ErrorKind, PeerFailure};
+use cmp_crypto_rustcrypto::CaError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::conv::status_dict;
+
+fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Local => "local",
+        ErrorKind::Remote => "remote",
+        ErrorKind::Peer => "peer",
+    }
+}
+
+/// The Python exception object (not raised) for `e`.
+pub(crate) fn error_object<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyAny>> {
+    let peer = match e {
+        Error::Peer(f) | Error::UnauthenticatedError(f) => Some(peer_dict(py, f)?),
+        _ => None,
+    };
+    py.import("cmp_protocol.errors")?
+        .getattr("_from_native")?
+        .call1((
+            e.code(),
+            e.name(),
+            e.to_string(),
+            kind_name(e.kind()),
+            e.failure_bit().name(),
+            peer,
+        ))
+}
+
+fn peer_dict<'py>(py: Python<'py>, f: &PeerFailure) -> PyResult<Bound<'py, PyDict>> {
+    let d = status_dict(py, &f.status)?;
+    d.set_item("body", f.body.name())?;
+    d.set_item("error_code", f.error_code)?;
+    d.set_item("error_details", f.error_details.clone())?;
+    Ok(d)
+}
+
+/// `e` as a Python exception to raise.
+pub(crate) fn to_py_err(e: Error) -> PyErr {
+    Python::attach(|py| match error_object(py, &e) {
+        Ok(obj) => PyErr::from_value(obj),
+        Err(import_failed) => import_failed,
+    })
+}
+
+/// The reference CA's errors, mapped onto the codes of the one table.
+pub(crate) fn ca_error(e: CaError) -> Error {
+    match e {
+        CaError::BadTemplate(why) => Error::BadCertTemplate(why),
+        CaError::Crypto(c) => Error::Crypto(c),
+        CaError::Encoding(d) => Error::Encode(d),
+        CaError::UnknownCertificate => Error::Usage("no certificate with this serial number"),
+        CaError::AlreadyRevoked => Error::Usage("certificate already revoked"),
+        CaError::InvalidReason(_) => Error::Usage("invalid CRL reason code"),
+        CaError::BadCaCredentials(why) | CaError::BadState(why) => Error::Config(why),
+        CaError::TimeOutOfRange => Error::Usage("time outside the range of X.509 validity"),
+        _ => Error::Usage("reference CA failure"),
+    }
+}
+
+pub(crate) fn ca_err(e: CaError) -> PyErr {
+    to_py_err(ca_error(e))
+}
+
+pub(crate) fn crypto_err(e: CryptoError) -> PyErr {
+    to_py_err(Error::Crypto(e))
+}
+
+pub(crate) fn usage(what: &'static str) -> PyErr {
+    to_py_err(Error::Usage(what))
+}
+
+pub(crate) fn decode_err(e: der::Error) -> PyErr {
+    to_py_err(Error::Decode(e))
+}
+
+/// One value of every `cmp_core::Error` variant.
+fn every_variant() -> Vec<Error> {
+    let failure = PeerFailure::from_status(BodyType::Error, PkiStatusInfo::default());
+    vec![
+        Error::Usage("x"),
+        Error::Config("x"),
+        Error::Encode(der::ErrorKind::Failed.into()),
+        Error::Crypto(CryptoError::Rng),
+        Error::Timeout,
+        Error::Store(String::new()),
+        Error::Decode(der::ErrorKind::Failed.into()),
+        Error::MessageTooLarge { size: 2, max: 1 },
+        Error::NestingTooDeep { max: 1 },
+        Error::MissingProtection,
+        Error::UnsupportedAlgorithm(String::new()),
+        Error::IterationCountTooHigh { count: 2, max: 1 },
+        Error::BadMessageCheck,
+        Error::WrongIntegrity,
+        Error::UnknownCredential,
+        Error::SignerNotTrusted("x"),
+        Error::UnsupportedVersion(9),
+        Error::MissingHeaderField("x"),
+        Error::TransactionIdMismatch,
+        Error::TransactionIdInUse,
+        Error::BadRecipientNonce,
+        Error::BadSenderNonce,
+        Error::BadTime,
+        Error::WrongSender,
+        Error::UnexpectedBody { got: "x" },
+        Error::BadRequest("x"),
+        Error::BadCertTemplate("x"),
+        Error::BadPop,
+        Error::BadCertId,
+        Error::IncorrectData("x"),
+        Error::NotAuthorized,
+        Error::CertConfirmed,
+        Error::Peer(failure.clone()),
+        Error::UnauthenticatedError(failure),
+    ]
+}
+
+/// `[(code, name, kind, failure_bit)]` for every native error, in code order
+/// (the rows of docs/errors.md).
+#[pyfunction]
+pub(crate) fn error_table() -> Vec<(u16, &'static str, &'static str, &'static str)> {
+    every_variant()
+        .iter()
+        .map(|e| {
+            (
+                e.code(),
+                e.name(),
+                kind_name(e.kind()),
+                e.failure_bit().name(),
+            )
+        })
+        .collect()
+}
