@@ -6,6 +6,7 @@ mod dn;
 mod error;
 mod files;
 mod http;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -30,8 +31,13 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Build a protected ir, parse it back and print it (no set-up needed).
-    Demo,
+    /// A whole certificate life cycle on embedded defaults, no set-up: a demo CA
+    /// served on loopback, then ir + certConf, kur, genm and rr against it.
+    Demo {
+        /// Also print every CMP message exchanged (to stderr).
+        #[arg(short, long)]
+        verbose: bool,
+    },
     /// Initial enrollment: request a first certificate (ir/ip).
     #[command(after_help = AFTER_HELP)]
     Ir(EnrollArgs),
@@ -50,21 +56,22 @@ enum Command {
     /// Ask the server for CA certificates, root CA updates, templates or CRLs (genm/genp).
     #[command(after_help = AFTER_HELP)]
     Genm(GenmArgs),
-    // Further subcommands (e.g. `Serve(serve::ServeArgs)`) go here, with an
-    // arm in `run` returning `CliResult<()>`.
+    /// Run the reference CA server (CMP over HTTP, RFC 9811).
+    Serve(serve::ServeArgs),
 }
 
 /// Run one subcommand; errors are reported by `main`.
 fn run(command: Command) -> CliResult<()> {
     match command {
         // handled in `main`: it keeps its own error type
-        Command::Demo => Ok(()),
+        Command::Demo { .. } => Ok(()),
         Command::Ir(args) => client_cmd::run_enroll(EnrollKind::Ir, &args),
         Command::Cr(args) => client_cmd::run_enroll(EnrollKind::Cr, &args),
         Command::Kur(args) => client_cmd::run_enroll(EnrollKind::Kur, &args),
         Command::P10cr(args) => client_cmd::run_p10cr(&args),
         Command::Rr(args) => client_cmd::run_rr(&args),
         Command::Genm(args) => client_cmd::run_genm(&args),
+        Command::Serve(args) => serve::run(args).map_err(error::CliError::Io),
     }
 }
 
@@ -81,8 +88,8 @@ fn main() -> ExitCode {
             };
         }
     };
-    if let Command::Demo = cli.command {
-        return match demo::run() {
+    if let Command::Demo { verbose } = cli.command {
+        return match demo::run(verbose) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("cmp: {e}");

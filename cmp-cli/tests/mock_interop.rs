@@ -752,12 +752,32 @@ fn help_for_everything() {
 }
 
 #[test]
-fn demo_still_works() {
+fn demo_runs_the_whole_life_cycle() {
     let r = cmp(&["demo"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(
-        r.stdout
-            .contains("protection verified with the shared secret"),
-        "{r:?}"
-    );
+    for step in [
+        "reference CA server listening on http://127.0.0.1:",
+        "2. ir (PasswordBasedMac",
+        "certificate issued and confirmed",
+        "3. kur (signed with the old certificate)",
+        "4. genm caCerts",
+        "CN=cmp-rs Demo Root CA",
+        "5. rr (reason keyCompromise): accepted",
+        "life cycle complete",
+    ] {
+        assert!(r.stdout.contains(step), "missing {step:?} in {r:?}");
+    }
+    // -v shows every message on stderr
+    let r = cmp(&["demo", "-v"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for body in [
+        "PKIMessage ir",
+        "PKIMessage ip",
+        "PKIMessage certConf",
+        "PKIMessage pkiconf",
+        "PKIMessage kur",
+        "PKIMessage rp",
+    ] {
+        assert!(r.stderr.contains(body), "missing {body:?}");
+    }
 }

@@ -460,7 +460,8 @@ impl ReferenceCa {
             serial.clone(),
             Revocation {
                 serial,
-                revoked_at: now,
+                // CRLs and the exported state keep whole seconds
+                revoked_at: Timestamp::from_unix_secs(now.unix_secs()),
                 reason,
             },
         );

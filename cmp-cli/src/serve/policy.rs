@@ -1,0 +1,589 @@
+//! The reference CA policy: how `cmp serve` decides the requests the
+//! responder could not answer by itself.
+//!
+//! * ir, cr, p10cr: issue for the requested subject and key, copying the
+//!   requested subjectAltName, keyUsage and extendedKeyUsage.
+//! * kur: the certificate to update must be one this CA issued and did not
+//!   revoke. A signature-protected kur must be signed with it (an oldCertID
+//!   control, if present, must name it); a MAC-protected kur must name it in
+//!   oldCertID. Otherwise: rejection with badCertId (certRevoked when it is
+//!   revoked). The new certificate has the old subject; its extensions are
+//!   the requested ones, or else those of the old certificate.
+//! * rr: the certificate (issuer and serialNumber) must be one this CA issued
+//!   (else badCertId) and not revoked (else certRevoked). A signature-protected
+//!   rr must be signed by that certificate or by an RA (id-kp-cmcRA), else
+//!   notAuthorized; MAC clients may revoke any. The reason comes from the
+//!   reasonCode in crlEntryDetails.
+//! * genm: see [`Policy::general_message`].
+//! * `--poll N`: certificate requests are answered "waiting" (checkAfter 1 s)
+//!   until the client has polled N times.
+
+use cmp_core::asn1::{
+    AttributeTypeAndValue, CertReqTemplateContent, CertTemplate, CrlStatus, FailureBit,
+    InfoTypeAndValue, InfoValue, PkiStatusInfo, oid,
+};
+use cmp_core::client::EnrollKind;
+use cmp_core::server::{PendingRequest, Reply, RequestKind};
+use cmp_core::verify::Authenticated;
+use cmp_core::{Error, Timestamp};
+use cmp_crypto_rustcrypto::{CaError, IssueRequest, ReferenceCa};
+use der::asn1::{Any, ObjectIdentifier};
+use der::oid::AssociatedOid as _;
+use der::{Decode, Encode};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::Certificate;
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::crl::CrlReason;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, SubjectAltName};
+
+use super::hex;
+use super::state::{Db, keys};
+
+/// id-ce-cRLReasons.
+const CRL_REASONS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
+/// How long a CRL we hand out is meant to be used (the CA's nextUpdate).
+const CRL_VALIDITY_SECS: u64 = 86_400;
+
+/// What became of a request, for the transaction log.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Outcome {
+    /// Human-readable summary.
+    pub(crate) text: String,
+    /// Whether the transaction ends with this reply.
+    pub(crate) finished: bool,
+}
+
+/// The CA and how it decides.
+#[derive(Debug)]
+pub(crate) struct Policy {
+    pub(crate) ca: ReferenceCa,
+    db: std::sync::Arc<Db>,
+    poll: u32,
+    /// When the CA's revocation list last changed (CRL freshness for genm).
+    last_revocation: Timestamp,
+    /// What the decisions since the caller last emptied it did (several
+    /// for a `nested` request).
+    pub(crate) outcomes: Vec<Outcome>,
+}
+
+fn rejection(bit: FailureBit, text: &str) -> PkiStatusInfo {
+    PkiStatusInfo::rejection(bit, text)
+}
+
+/// The normalized serial number of `cert` (no leading zero bytes).
+fn serial_of(cert: &Certificate) -> Vec<u8> {
+    normalize(cert.tbs_certificate().serial_number().as_bytes())
+}
+
+fn normalize(serial: &[u8]) -> Vec<u8> {
+    let start = serial
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(serial.len().saturating_sub(1));
+    serial.get(start..).unwrap_or_default().to_vec()
+}
+
+/// Whether `cert` carries extendedKeyUsage id-kp-cmcRA.
+fn is_ra(cert: &Certificate) -> bool {
+    matches!(
+        cert.tbs_certificate().get_extension::<ExtendedKeyUsage>(),
+        Ok(Some((_, eku))) if eku.0.contains(&oid::KP_CMC_RA)
+    )
+}
+
+impl Policy {
+    pub(crate) fn new(ca: ReferenceCa, db: std::sync::Arc<Db>, poll: u32) -> Self {
+        let last_revocation = ca
+            .revoked()
+            .map(|r| r.revoked_at)
+            .max()
+            .unwrap_or(Timestamp::from_unix_secs(0));
+        Self {
+            ca,
+            db,
+            poll,
+            last_revocation,
+            outcomes: Vec::new(),
+        }
+    }
+
+    /// Save the CA's records.
+    pub(crate) fn save(&self) -> Result<(), String> {
+        let cert = self
+            .ca
+            .certificate()
+            .to_der()
+            .map_err(|e| format!("encoding the CA certificate: {e}"))?;
+        let state = self.ca.export_state();
+        self.db
+            .put_meta(&[(keys::CA_CERT, &cert), (keys::CA_STATE, &state)])
+    }
+
+    fn save_or_log(&self) {
+        if let Err(e) = self.save() {
+            eprintln!("cmp serve: cannot save the CA state: {e}");
+        }
+    }
+
+    fn note(&mut self, text: impl Into<String>, finished: bool) {
+        self.outcomes.push(Outcome {
+            text: text.into(),
+            finished,
+        });
+    }
+
+    /// Revoke `cert` (after a rejected or missing certConf). Returns what
+    /// happened, for the log.
+    pub(crate) fn revoke_unconfirmed(&mut self, cert: &Certificate, now: Timestamp) -> String {
+        let serial = serial_of(cert);
+        match self.ca.revoke(&serial, None, now) {
+            Ok(()) => {
+                self.last_revocation = now;
+                self.save_or_log();
+                format!("certificate {} revoked", hex(&serial))
+            }
+            Err(CaError::AlreadyRevoked) => format!("certificate {} already revoked", hex(&serial)),
+            Err(e) => format!("cannot revoke certificate {}: {e}", hex(&serial)),
+        }
+    }
+
+    /// Decide `p`. Failures to build a reply become an empty reply (HTTP 500).
+    pub(crate) fn decide(&mut self, p: PendingRequest, now: Timestamp) -> Reply {
+        let transaction_id = p.transaction_id().to_vec();
+        let result = match p.kind() {
+            RequestKind::Enroll(_) | RequestKind::P10cr if p.polls() < self.poll => {
+                let next = p.polls().saturating_add(1);
+                self.note(format!("asked to poll ({next} of {})", self.poll), false);
+                p.wait(1, now)
+            }
+            RequestKind::Enroll(EnrollKind::Kur) => self.key_update(p, now),
+            RequestKind::Enroll(_) | RequestKind::P10cr => self.enroll(p, now),
+            RequestKind::Revoke => self.revoke(p, now),
+            RequestKind::Genm => self.general_message(p, now),
+        };
+        result.unwrap_or_else(|e| {
+            self.note(format!("failed: {e}"), true);
+            Reply {
+                bytes: Vec::new(),
+                body: cmp_core::asn1::BodyType::Error,
+                transaction_id,
+                error: Some(e),
+                event: None,
+                inner: Vec::new(),
+            }
+        })
+    }
+
+    fn reject(
+        &mut self,
+        p: PendingRequest,
+        bit: FailureBit,
+        text: &str,
+        now: Timestamp,
+    ) -> cmp_core::Result<Reply> {
+        self.note(format!("rejected ({}): {text}", bit.name()), true);
+        p.reject(rejection(bit, text), now)
+    }
+
+    fn enroll(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        let Some(public_key) = p.public_key().cloned() else {
+            return self.reject(p, FailureBit::BadCertTemplate, "public key missing", now);
+        };
+        let extensions = match p.extensions() {
+            Ok(e) => e,
+            Err(_) => {
+                return self.reject(
+                    p,
+                    FailureBit::BadCertTemplate,
+                    "malformed requested extensions",
+                    now,
+                );
+            }
+        };
+        let request = IssueRequest {
+            subject: p.subject().cloned().unwrap_or_default(),
+            public_key,
+            extensions,
+            validity_secs: None,
+        };
+        self.issue(p, &request, now)
+    }
+
+    fn issue(
+        &mut self,
+        p: PendingRequest,
+        request: &IssueRequest,
+        now: Timestamp,
+    ) -> cmp_core::Result<Reply> {
+        match self.ca.issue(request, now) {
+            Ok(cert) => {
+                self.save_or_log();
+                let implicit = p.implicit_confirm_requested();
+                let reply = p.issue(cert.clone(), None, now)?;
+                let granted = reply.event.is_some();
+                self.note(
+                    format!(
+                        "issued {} to \"{}\"{}",
+                        hex(&serial_of(&cert)),
+                        cert.tbs_certificate().subject(),
+                        match (implicit, granted) {
+                            (_, true) => ", implicitly confirmed",
+                            (true, false) => ", implicit confirmation not granted",
+                            _ => "",
+                        }
+                    ),
+                    granted,
+                );
+                Ok(reply)
+            }
+            Err(CaError::BadTemplate(why)) => self.reject(p, FailureBit::BadCertTemplate, why, now),
+            Err(e) => self.reject(p, FailureBit::SystemFailure, &e.to_string(), now),
+        }
+    }
+
+    /// The certificate a kur updates, or why it is refused.
+    fn certificate_to_update(
+        &self,
+        p: &PendingRequest,
+        now: Timestamp,
+    ) -> Result<Certificate, (FailureBit, &'static str)> {
+        let old_id = p
+            .old_cert_id()
+            .map_err(|_| (FailureBit::BadDataFormat, "malformed oldCertID control"))?;
+        let old = match (p.signer_certificate(), old_id) {
+            (Some(signer), id) => {
+                if !self.ca.is_issued_by_us(signer) {
+                    return Err((
+                        FailureBit::BadCertId,
+                        "kur must be signed with a certificate this CA issued",
+                    ));
+                }
+                if let Some(id) = id {
+                    let names_signer = matches!(&id.issuer,
+                        GeneralName::DirectoryName(n) if n == signer.tbs_certificate().issuer())
+                        && normalize(id.serial_number.as_bytes()) == serial_of(signer);
+                    if !names_signer {
+                        return Err((
+                            FailureBit::BadCertId,
+                            "oldCertID does not name the certificate that signed the kur",
+                        ));
+                    }
+                }
+                signer.clone()
+            }
+            (None, Some(id)) => {
+                let ours =
+                    matches!(&id.issuer, GeneralName::DirectoryName(n) if n == self.ca.name());
+                match self.ca.find(id.serial_number.as_bytes()) {
+                    Some(cert) if ours => cert.clone(),
+                    _ => {
+                        return Err((
+                            FailureBit::BadCertId,
+                            "oldCertID names no certificate issued by this CA",
+                        ));
+                    }
+                }
+            }
+            (None, None) => {
+                return Err((
+                    FailureBit::BadCertId,
+                    "kur needs signature protection with the certificate to update, or an oldCertID",
+                ));
+            }
+        };
+        if self.ca.is_revoked(&serial_of(&old)) {
+            return Err((
+                FailureBit::CertRevoked,
+                "the certificate to update is revoked",
+            ));
+        }
+        let not_after = old
+            .tbs_certificate()
+            .validity()
+            .not_after
+            .to_unix_duration()
+            .as_secs();
+        if now.unix_secs() > not_after {
+            return Err((
+                FailureBit::BadCertId,
+                "the certificate to update has expired",
+            ));
+        }
+        Ok(old)
+    }
+
+    fn key_update(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        let old = match self.certificate_to_update(&p, now) {
+            Ok(c) => c,
+            Err((bit, why)) => return self.reject(p, bit, why, now),
+        };
+        let Some(public_key) = p.public_key().cloned() else {
+            return self.reject(p, FailureBit::BadCertTemplate, "public key missing", now);
+        };
+        let mut extensions = match p.extensions() {
+            Ok(e) => e,
+            Err(_) => {
+                return self.reject(
+                    p,
+                    FailureBit::BadCertTemplate,
+                    "malformed requested extensions",
+                    now,
+                );
+            }
+        };
+        if extensions.is_empty() {
+            extensions = copied_extensions(&old);
+        }
+        let request = IssueRequest {
+            subject: old.tbs_certificate().subject().clone(),
+            public_key,
+            extensions,
+            validity_secs: None,
+        };
+        self.issue(p, &request, now)
+    }
+
+    fn revoke(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        let Some(details) = p.revocation().cloned() else {
+            return self.reject(p, FailureBit::BadRequest, "no revocation details", now);
+        };
+        let template = &details.cert_details;
+        let (Some(issuer), Some(serial)) = (&template.issuer, &template.serial_number) else {
+            return self.reject(
+                p,
+                FailureBit::BadCertTemplate,
+                "revocation needs issuer and serialNumber",
+                now,
+            );
+        };
+        let serial = normalize(serial.as_bytes());
+        let cert = match self.ca.find(&serial) {
+            Some(c) if issuer == self.ca.name() => c.clone(),
+            _ => {
+                return self.reject(
+                    p,
+                    FailureBit::BadCertId,
+                    "no certificate with this issuer and serial number was issued here",
+                    now,
+                );
+            }
+        };
+        if let Authenticated::Signature { signer, .. } = p.requester()
+            && *signer != cert
+            && !is_ra(signer)
+        {
+            return self.reject(
+                p,
+                FailureBit::NotAuthorized,
+                "rr must be signed by the certificate to revoke or by an RA",
+                now,
+            );
+        }
+        if self.ca.is_revoked(&serial) {
+            return self.reject(p, FailureBit::CertRevoked, "already revoked", now);
+        }
+        let reason = match requested_reason(details.crl_entry_details.as_deref()) {
+            Ok(r) => r,
+            Err(why) => return self.reject(p, FailureBit::BadDataFormat, why, now),
+        };
+        match self.ca.revoke(&serial, reason, now) {
+            Ok(()) => {}
+            Err(CaError::InvalidReason(_)) => {
+                return self.reject(p, FailureBit::BadRequest, "invalid revocation reason", now);
+            }
+            Err(CaError::AlreadyRevoked) => {
+                return self.reject(p, FailureBit::CertRevoked, "already revoked", now);
+            }
+            Err(e) => return self.reject(p, FailureBit::SystemFailure, &e.to_string(), now),
+        }
+        self.last_revocation = now;
+        self.save_or_log();
+        self.note(
+            format!(
+                "revoked {}{}",
+                hex(&serial),
+                reason.map(|r| format!(" (reason {r})")).unwrap_or_default()
+            ),
+            true,
+        );
+        p.revoke(now)
+    }
+
+    /// Answer a genm (RFC 9483 section 4.3, RFC 9810 section 5.3.19):
+    ///
+    /// * caCerts: the issuing CA certificate and the chain up to the root;
+    /// * rootCaKeyUpdate (with or without rootCaCert): no update, so the
+    ///   itav without a value;
+    /// * certReqTemplate: a template with an empty subject and, in keySpec,
+    ///   id-regCtrl-algId for an EC P-256 key;
+    /// * crlStatusList: id-it-crls with the current CRL, or without a value
+    ///   when the client's CRL (its thisUpdate) is still current;
+    ///   currentCRL (RFC 4210): the current CRL;
+    /// * an empty genm means "send what you think useful" (RFC 9810): the
+    ///   caCerts answer;
+    /// * OIDs we do not support are ignored, as RFC 9810 allows, and listed in
+    ///   an id-it-unsupportedOIDs itav;
+    /// * a value where a request must have none (caCerts, rootCaKeyUpdate,
+    ///   certReqTemplate, currentCRL) or a malformed crlStatusList: an error
+    ///   message with badRequest.
+    fn general_message(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        let asked = p.general_message().to_vec();
+        let mut answer = Vec::new();
+        let mut names = Vec::new();
+        let mut unsupported = Vec::new();
+        let wants_root_update = asked
+            .iter()
+            .any(|i| i.info_type == oid::IT_ROOT_CA_KEY_UPDATE);
+        for itav in &asked {
+            let name = cmp_core::message::oid_name(&itav.info_type)
+                .map(String::from)
+                .unwrap_or_else(|| itav.info_type.to_string());
+            let no_value_expected = [
+                oid::IT_CA_CERTS,
+                oid::IT_ROOT_CA_KEY_UPDATE,
+                oid::IT_CERT_REQ_TEMPLATE,
+                oid::IT_CURRENT_CRL,
+            ];
+            if no_value_expected.contains(&itav.info_type) && itav.info_value.is_some() {
+                let text = format!("{name}: a request carries no value");
+                return self.reject(p, FailureBit::BadRequest, &text, now);
+            }
+            let item = match itav.info_type {
+                oid::IT_CA_CERTS => Some(self.ca_certs()?),
+                oid::IT_ROOT_CA_KEY_UPDATE => Some(itav_of(&InfoValue::RootCaKeyUpdate(None))?),
+                // the old root accompanying rootCaKeyUpdate: no answer of its own
+                oid::IT_ROOT_CA_CERT if wants_root_update => None,
+                oid::IT_CERT_REQ_TEMPLATE => Some(cert_req_template()?),
+                oid::IT_CRL_STATUS_LIST => match InfoValue::from_itav(itav) {
+                    Ok(Some(InfoValue::CrlStatusList(list))) => Some(self.crls(&list, now)?),
+                    _ => {
+                        return self.reject(
+                            p,
+                            FailureBit::BadRequest,
+                            "malformed crlStatusList",
+                            now,
+                        );
+                    }
+                },
+                oid::IT_CURRENT_CRL => Some(self.current_crl(now)?),
+                _ => {
+                    unsupported.push(itav.info_type);
+                    None
+                }
+            };
+            if let Some(item) = item {
+                names.push(name);
+                answer.push(item);
+            }
+        }
+        if asked.is_empty() {
+            names.push(String::from("caCerts"));
+            answer.push(self.ca_certs()?);
+        }
+        if !unsupported.is_empty() {
+            names.push(format!(
+                "unsupportedOIDs [{}]",
+                unsupported
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            answer.push(InfoTypeAndValue {
+                info_type: oid::IT_UNSUPPORTED_OIDS,
+                info_value: Some(Any::encode_from(&unsupported).map_err(Error::Encode)?),
+            });
+        }
+        self.note(format!("genp: {}", names.join(", ")), true);
+        p.respond_genp(answer, now)
+    }
+
+    fn ca_certs(&self) -> cmp_core::Result<InfoTypeAndValue> {
+        itav_of(&InfoValue::CaCerts(Some(self.ca.chain().to_vec())))
+    }
+
+    fn crl(&self, now: Timestamp) -> cmp_core::Result<x509_cert::crl::CertificateList> {
+        self.ca
+            .crl(now)
+            .map_err(|e| Error::Store(format!("cannot sign a CRL: {e}")))
+    }
+
+    fn crls(&self, have: &[CrlStatus], now: Timestamp) -> cmp_core::Result<InfoTypeAndValue> {
+        // The client's CRL is current when it was issued after the last
+        // revocation and is still within its validity.
+        let fresh_after = self
+            .last_revocation
+            .unix_secs()
+            .max(now.unix_secs().saturating_sub(CRL_VALIDITY_SECS));
+        let current = !have.is_empty()
+            && have.iter().all(|s| {
+                s.this_update
+                    .is_some_and(|t| t.to_unix_duration().as_secs() >= fresh_after)
+            });
+        if current {
+            itav_of(&InfoValue::Crls(None))
+        } else {
+            itav_of(&InfoValue::Crls(Some(vec![self.crl(now)?])))
+        }
+    }
+
+    fn current_crl(&self, now: Timestamp) -> cmp_core::Result<InfoTypeAndValue> {
+        Ok(InfoTypeAndValue {
+            info_type: oid::IT_CURRENT_CRL,
+            info_value: Some(Any::encode_from(&self.crl(now)?).map_err(Error::Encode)?),
+        })
+    }
+}
+
+fn itav_of(value: &InfoValue) -> cmp_core::Result<InfoTypeAndValue> {
+    value.to_itav().map_err(Error::Encode)
+}
+
+/// The certReqTemplate answer: an empty subject to fill in, and an EC P-256 key.
+fn cert_req_template() -> cmp_core::Result<InfoTypeAndValue> {
+    let p256 = AlgorithmIdentifierOwned {
+        oid: oid::EC_PUBLIC_KEY,
+        parameters: Some(Any::encode_from(&oid::SECP256R1).map_err(Error::Encode)?),
+    };
+    let content = CertReqTemplateContent {
+        cert_template: CertTemplate {
+            subject: Some(x509_cert::name::Name::default()),
+            ..CertTemplate::default()
+        },
+        key_spec: Some(vec![AttributeTypeAndValue {
+            oid: oid::REG_CTRL_ALG_ID,
+            value: Any::encode_from(&p256).map_err(Error::Encode)?,
+        }]),
+    };
+    itav_of(&InfoValue::CertReqTemplate(Some(content)))
+}
+
+/// subjectAltName, keyUsage and extendedKeyUsage of `cert`, to carry over in a kur.
+fn copied_extensions(cert: &Certificate) -> Vec<Extension> {
+    let wanted = [SubjectAltName::OID, KeyUsage::OID, ExtendedKeyUsage::OID];
+    cert.tbs_certificate()
+        .extensions()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| wanted.contains(&e.extn_id))
+        .cloned()
+        .collect()
+}
+
+/// The reasonCode of rr's crlEntryDetails (`None` if absent).
+fn requested_reason(details: Option<&[Extension]>) -> Result<Option<u8>, &'static str> {
+    let Some(ext) = details
+        .unwrap_or_default()
+        .iter()
+        .find(|e| e.extn_id == CRL_REASONS)
+    else {
+        return Ok(None);
+    };
+    let reason = CrlReason::from_der(ext.extn_value.as_bytes())
+        .map_err(|_| "malformed reasonCode in crlEntryDetails")?;
+    u8::try_from(reason as u32)
+        .map(Some)
+        .map_err(|_| "reasonCode out of range")
+}

@@ -1,0 +1,439 @@
+//! `cmp_result`, the last-error message, and the guard every entry point
+//! runs its body in.
+
+use std::cell::RefCell;
+use std::ffi::c_char;
+use std::fmt::{self, Write as _};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The result of every fallible function: `CMP_OK` (0) or an error
+/// code. Codes 100–501 are the `cmp_core::Error` codes of docs/errors.md,
+/// shared with the Rust, Python and Node bindings; 900–902 are conditions
+/// of the C boundary itself.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum cmp_result {
+    /// Success.
+    CMP_OK = 0,
+    /// The API was used in a way it does not allow (the message says how).
+    CMP_USAGE = 100,
+    /// Our configuration names something unusable.
+    CMP_CONFIG = 101,
+    /// A value could not be DER-encoded.
+    CMP_ENCODE = 102,
+    /// The crypto provider (or the signing callback) failed; also a private key that cannot be parsed.
+    CMP_CRYPTO = 103,
+    /// The transaction deadline or the server's confirmWaitTime passed.
+    CMP_TIMEOUT = 104,
+    /// The transaction store failed.
+    CMP_STORE = 105,
+    /// Not a valid DER encoding of the expected structure (message or certificate).
+    CMP_DECODE = 200,
+    /// Larger than the configured maximum message size.
+    CMP_MESSAGE_TOO_LARGE = 201,
+    /// Nested messages deeper than the configured maximum.
+    CMP_NESTING_TOO_DEEP = 202,
+    /// Protection missing where it is required.
+    CMP_MISSING_PROTECTION = 300,
+    /// Protection algorithm or parameter not supported.
+    CMP_UNSUPPORTED_ALGORITHM = 301,
+    /// PBM / PBKDF2 iteration count above the cap.
+    CMP_ITERATION_COUNT_TOO_HIGH = 302,
+    /// MAC or signature does not verify.
+    CMP_BAD_MESSAGE_CHECK = 303,
+    /// Signature where a MAC is required, or the reverse.
+    CMP_WRONG_INTEGRITY = 304,
+    /// No secret for this senderKID.
+    CMP_UNKNOWN_CREDENTIAL = 305,
+    /// The signer's certificate does not validate.
+    CMP_SIGNER_NOT_TRUSTED = 306,
+    /// pvno not 2 or 3.
+    CMP_UNSUPPORTED_VERSION = 400,
+    /// A required header field is missing.
+    CMP_MISSING_HEADER_FIELD = 401,
+    /// transactionID of another transaction.
+    CMP_TRANSACTION_ID_MISMATCH = 402,
+    /// A new request reuses an open transactionID.
+    CMP_TRANSACTION_ID_IN_USE = 403,
+    /// recipNonce does not echo our senderNonce.
+    CMP_BAD_RECIPIENT_NONCE = 404,
+    /// senderNonce missing or too short.
+    CMP_BAD_SENDER_NONCE = 405,
+    /// messageTime outside the allowed window.
+    CMP_BAD_TIME = 406,
+    /// The sender is not the expected one / not the signer.
+    CMP_WRONG_SENDER = 407,
+    /// A body the transaction cannot take now.
+    CMP_UNEXPECTED_BODY = 408,
+    /// A malformed or unacceptable request.
+    CMP_BAD_REQUEST = 409,
+    /// The certificate template is unacceptable (e.g. the issued subject is not the requested one).
+    CMP_BAD_CERT_TEMPLATE = 410,
+    /// Proof-of-possession missing or invalid.
+    CMP_BAD_POP = 411,
+    /// certReqId or certificate hash does not match.
+    CMP_BAD_CERT_ID = 412,
+    /// The response contradicts the request.
+    CMP_INCORRECT_DATA = 413,
+    /// The sender may not do this.
+    CMP_NOT_AUTHORIZED = 414,
+    /// The certificate was already confirmed.
+    CMP_CERT_CONFIRMED = 415,
+    /// The server answered with an authenticated error or a rejection; see cmp_transaction_peer_status().
+    CMP_PEER_ERROR = 500,
+    /// The server answered with an error message that is not protected: reported, never trusted.
+    CMP_UNAUTHENTICATED_ERROR = 501,
+    /// A required pointer argument was NULL (C boundary only).
+    CMP_NULL_POINTER = 900,
+    /// The output buffer is NULL or too small; the needed size was stored (C boundary only).
+    CMP_BUFFER_TOO_SMALL = 901,
+    /// A Rust panic was caught: a bug in the library, please report it (C boundary only).
+    CMP_PANIC = 902,
+}
+
+/// `name()`, `name_nul()` and `ALL` from the variant list; a variant
+/// missing here is a compile error (non-exhaustive match).
+macro_rules! result_names {
+    ($($name:ident),* $(,)?) => {
+        impl cmp_result {
+            /// Every value, in table order.
+            pub const ALL: &[cmp_result] = &[$(cmp_result::$name,)*];
+
+            /// The symbolic name (`"CMP_OK"`, `"CMP_DECODE"`, ...).
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(cmp_result::$name => stringify!($name),)*
+                }
+            }
+
+            const fn name_nul(self) -> &'static str {
+                match self {
+                    $(cmp_result::$name => concat!(stringify!($name), "\0"),)*
+                }
+            }
+
+            /// The value for a numeric code, if it is one.
+            pub fn from_code(code: u32) -> Option<Self> {
+                Self::ALL.iter().copied().find(|r| *r as u32 == code)
+            }
+        }
+    };
+}
+
+result_names!(
+    CMP_OK,
+    CMP_USAGE,
+    CMP_CONFIG,
+    CMP_ENCODE,
+    CMP_CRYPTO,
+    CMP_TIMEOUT,
+    CMP_STORE,
+    CMP_DECODE,
+    CMP_MESSAGE_TOO_LARGE,
+    CMP_NESTING_TOO_DEEP,
+    CMP_MISSING_PROTECTION,
+    CMP_UNSUPPORTED_ALGORITHM,
+    CMP_ITERATION_COUNT_TOO_HIGH,
+    CMP_BAD_MESSAGE_CHECK,
+    CMP_WRONG_INTEGRITY,
+    CMP_UNKNOWN_CREDENTIAL,
+    CMP_SIGNER_NOT_TRUSTED,
+    CMP_UNSUPPORTED_VERSION,
+    CMP_MISSING_HEADER_FIELD,
+    CMP_TRANSACTION_ID_MISMATCH,
+    CMP_TRANSACTION_ID_IN_USE,
+    CMP_BAD_RECIPIENT_NONCE,
+    CMP_BAD_SENDER_NONCE,
+    CMP_BAD_TIME,
+    CMP_WRONG_SENDER,
+    CMP_UNEXPECTED_BODY,
+    CMP_BAD_REQUEST,
+    CMP_BAD_CERT_TEMPLATE,
+    CMP_BAD_POP,
+    CMP_BAD_CERT_ID,
+    CMP_INCORRECT_DATA,
+    CMP_NOT_AUTHORIZED,
+    CMP_CERT_CONFIRMED,
+    CMP_PEER_ERROR,
+    CMP_UNAUTHENTICATED_ERROR,
+    CMP_NULL_POINTER,
+    CMP_BUFFER_TOO_SMALL,
+    CMP_PANIC,
+);
+
+/// Why an entry point failed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// An error of the core library.
+    Core(cmp_core::Error),
+    /// A NULL pointer where one is required (the argument name).
+    Null(&'static str),
+    /// Misuse detected at the boundary.
+    Usage(&'static str),
+    /// The output buffer is too small.
+    BufferTooSmall { needed: usize, given: usize },
+}
+
+impl From<cmp_core::Error> for Failure {
+    fn from(e: cmp_core::Error) -> Self {
+        Self::Core(e)
+    }
+}
+
+impl From<cmp_core::crypto::CryptoError> for Failure {
+    fn from(e: cmp_core::crypto::CryptoError) -> Self {
+        Self::Core(cmp_core::Error::Crypto(e))
+    }
+}
+
+impl Failure {
+    fn result(&self) -> cmp_result {
+        match self {
+            Self::Core(e) => {
+                cmp_result::from_code(u32::from(e.code())).unwrap_or(cmp_result::CMP_USAGE)
+            }
+            Self::Null(_) => cmp_result::CMP_NULL_POINTER,
+            Self::Usage(_) => cmp_result::CMP_USAGE,
+            Self::BufferTooSmall { .. } => cmp_result::CMP_BUFFER_TOO_SMALL,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Core(e) => write!(f, "{e}"),
+            Self::Null(what) => write!(f, "argument `{what}` is NULL"),
+            Self::Usage(what) => write!(f, "API misuse: {what}"),
+            Self::BufferTooSmall { needed, given } => {
+                write!(
+                    f,
+                    "output buffer of {given} bytes is too small, {needed} needed"
+                )
+            }
+        }
+    }
+}
+
+/// Longest stored error message (longer ones are truncated): the message
+/// lives in a fixed thread-local buffer, never on the heap.
+const MESSAGE_CAP: usize = 512;
+
+struct LastError {
+    text: [u8; MESSAGE_CAP],
+    len: usize,
+}
+
+impl fmt::Write for LastError {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for ch in s.chars() {
+            let mut tmp = [0u8; 4];
+            let bytes = ch.encode_utf8(&mut tmp).as_bytes();
+            // keep one byte for the NUL, never split a character
+            let end = self.len.saturating_add(bytes.len());
+            if end >= MESSAGE_CAP {
+                return Err(fmt::Error);
+            }
+            if let Some(dst) = self.text.get_mut(self.len..end) {
+                dst.copy_from_slice(bytes);
+                self.len = end;
+            }
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<LastError> = const {
+        RefCell::new(LastError { text: [0; MESSAGE_CAP], len: 0 })
+    };
+}
+
+fn set_last_error(result: cmp_result, message: &dyn fmt::Display) {
+    LAST_ERROR.with(|cell| {
+        if let Ok(mut last) = cell.try_borrow_mut() {
+            last.len = 0;
+            // a message that does not fit is cut off; nothing else can fail
+            let _ = write!(last, "{}: {message}", result.name());
+        }
+    });
+}
+
+/// Run an entry point's body: catch panics, map failures to `cmp_result`
+/// and record the message.
+pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> cmp_result {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => cmp_result::CMP_OK,
+        Ok(Err(failure)) => {
+            let result = failure.result();
+            set_last_error(result, &failure);
+            result
+        }
+        Err(_) => {
+            set_last_error(cmp_result::CMP_PANIC, &"internal error (panic caught)");
+            cmp_result::CMP_PANIC
+        }
+    }
+}
+
+/// Run a body that cannot report an error (free functions, getters with a
+/// default) with panics caught.
+pub(crate) fn guard_value<T>(default: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(default)
+}
+
+/// The message of the last failed call on this thread, e.g.
+/// `"CMP_DECODE: malformed message: ..."`, copied NUL-terminated into
+/// `buf` (capacity `cap`), cut off at `cap - 1` bytes if longer.
+///
+/// Returns the length of the full message without the NUL (like snprintf),
+/// 0 when no call has failed on this thread yet. `buf` may be NULL when
+/// `cap` is 0. Successful calls leave the message unchanged.
+/// The message is at most 511 bytes; it is kept in thread-local storage,
+/// so there is nothing to free.
+#[unsafe(no_mangle)]
+pub extern "C" fn cmp_last_error_message(buf: *mut c_char, cap: usize) -> usize {
+    guard_value(0, || {
+        LAST_ERROR.with(|cell| {
+            let Ok(last) = cell.try_borrow() else {
+                return 0;
+            };
+            let text = last.text.get(..last.len).unwrap_or_default();
+            if !buf.is_null() && cap > 0 {
+                let n = text.len().min(cap - 1);
+                // SAFETY: the caller guarantees `cap` writable bytes at buf;
+                // n + 1 <= cap, and the thread-local cannot overlap it.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n);
+                    buf.add(n).write(0);
+                }
+            }
+            text.len()
+        })
+    })
+}
+
+/// The symbolic name of a result code (`"CMP_OK"`, `"CMP_DECODE"`, ...), or
+/// `"CMP_UNKNOWN"` for a value that is not one.
+///
+/// Ownership: the string is static; do not free it. Never fails.
+#[unsafe(no_mangle)]
+pub extern "C" fn cmp_result_name(result: u32) -> *const c_char {
+    let name = cmp_result::from_code(result).map_or("CMP_UNKNOWN\0", cmp_result::name_nul);
+    name.as_ptr().cast()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cmp_core::Error;
+
+    /// The enum matches docs/errors.md row by row, and the table lists
+    /// every code the enum has below 900.
+    #[test]
+    fn enum_matches_the_shared_table() {
+        let table =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/errors.md"))
+                .unwrap();
+        let mut rows = 0;
+        for line in table.lines() {
+            let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+            let (Some(code), Some(name)) = (cols.get(1), cols.get(2)) else {
+                continue;
+            };
+            let Ok(code) = code.parse::<u32>() else {
+                continue;
+            };
+            let name = name.trim_matches('`');
+            let r = cmp_result::from_code(code).unwrap_or_else(|| panic!("{code} missing"));
+            assert_eq!(r.name(), name);
+            rows += 1;
+        }
+        let core_codes = cmp_result::ALL
+            .iter()
+            .filter(|r| (100..900).contains(&(**r as u32)))
+            .count();
+        assert_eq!(rows, core_codes);
+        assert_eq!(cmp_result::CMP_OK as u32, 0);
+    }
+
+    /// Every core error maps to the enum value of its own code and name.
+    #[test]
+    fn core_errors_map_by_code_and_name() {
+        use cmp_core::PeerFailure;
+        use cmp_core::asn1::{BodyType, PkiStatusInfo};
+        let peer = PeerFailure::from_status(BodyType::Ip, PkiStatusInfo::accepted());
+        let errors = [
+            Error::Usage("x"),
+            Error::Config("x"),
+            Error::Encode(der::ErrorKind::Overflow.into()),
+            Error::Crypto(cmp_core::crypto::CryptoError::Rng),
+            Error::Timeout,
+            Error::Store("x".into()),
+            Error::Decode(der::ErrorKind::Overflow.into()),
+            Error::MessageTooLarge { size: 2, max: 1 },
+            Error::NestingTooDeep { max: 1 },
+            Error::MissingProtection,
+            Error::UnsupportedAlgorithm("x".into()),
+            Error::IterationCountTooHigh { count: 2, max: 1 },
+            Error::BadMessageCheck,
+            Error::WrongIntegrity,
+            Error::UnknownCredential,
+            Error::SignerNotTrusted("x"),
+            Error::UnsupportedVersion(9),
+            Error::MissingHeaderField("x"),
+            Error::TransactionIdMismatch,
+            Error::TransactionIdInUse,
+            Error::BadRecipientNonce,
+            Error::BadSenderNonce,
+            Error::BadTime,
+            Error::WrongSender,
+            Error::UnexpectedBody { got: "x" },
+            Error::BadRequest("x"),
+            Error::BadCertTemplate("x"),
+            Error::BadPop,
+            Error::BadCertId,
+            Error::IncorrectData("x"),
+            Error::NotAuthorized,
+            Error::CertConfirmed,
+            Error::Peer(peer.clone()),
+            Error::UnauthenticatedError(peer),
+        ];
+        for e in errors {
+            let r = Failure::Core(e.clone()).result();
+            assert_eq!(r as u32, u32::from(e.code()), "{e:?}");
+            assert_eq!(r.name(), e.name(), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn panics_are_caught_and_messages_bounded() {
+        #[allow(clippy::panic)]
+        let r = guard(|| panic!("boom"));
+        assert_eq!(r, cmp_result::CMP_PANIC);
+        let mut buf = [0 as c_char; 64];
+        let n = cmp_last_error_message(buf.as_mut_ptr(), buf.len());
+        assert!(n > 0 && n < 64);
+        let long = "x".repeat(10_000);
+        let r = guard(|| Err(Failure::Core(Error::Store(long.clone()))));
+        assert_eq!(r, cmp_result::CMP_STORE);
+        let n = cmp_last_error_message(std::ptr::null_mut(), 0);
+        assert!(n < MESSAGE_CAP, "{n}");
+        let mut small = [0x7f as c_char; 4];
+        cmp_last_error_message(small.as_mut_ptr(), small.len());
+        assert_eq!(small[3], 0);
+    }
+
+    #[test]
+    fn result_names() {
+        let name = |r| {
+            // SAFETY: cmp_result_name returns static NUL-terminated strings.
+            unsafe { std::ffi::CStr::from_ptr(cmp_result_name(r)) }
+                .to_str()
+                .unwrap()
+        };
+        assert_eq!(name(0), "CMP_OK");
+        assert_eq!(name(200), "CMP_DECODE");
+        assert_eq!(name(12345), "CMP_UNKNOWN");
+    }
+}
