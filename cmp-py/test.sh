@@ -44,3 +44,11 @@ if [ "${CMP_PY_RELEASE:-0}" = 1 ]; then profile=(--release); fi
 # Run from the temp dir so that the installed wheel, not cmp-py/python, is imported.
 cd "$tmp"
 CMP_PY_ROOT="$root" "$venv_py" -m pytest -p no:cacheprovider "$here/tests" "$@"
+
+# The README's Python quick start, exactly as written, against the installed wheel.
+awk '/^```python$/{on=1; next} /^```$/{if (on) exit} on' "$root/README.md" > "$tmp/readme_quickstart.py"
+[ -s "$tmp/readme_quickstart.py" ]
+"$venv_py" "$tmp/readme_quickstart.py" > "$tmp/readme.out"
+grep -q "CN=Test Device" "$tmp/readme.out"
+grep -q "CMP_UNSUPPORTED_VERSION \['unsupportedVersion'\]" "$tmp/readme.out"
+echo "README Python quick start: ok"

@@ -615,3 +615,198 @@ fn http_errors() {
     let status = server.wait_exit();
     assert!(status.success(), "{status}");
 }
+
+// ----- our own client against our own server, for the same set -----
+
+/// Run `cmp SUBCOMMAND --server URL ARGS...` against `server`.
+fn our_client(server: &Server, subcommand: &str, args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cmp"))
+        .arg(subcommand)
+        .args(["--server", &format!("http://{}", server.server_arg())])
+        .args(args)
+        .args(["--timeout", "60"])
+        .output()
+        .expect("cannot run cmp")
+}
+
+fn our_client_ok(server: &Server, subcommand: &str, args: &[String]) -> String {
+    let out = our_client(server, subcommand, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "cmp {subcommand} failed: {}\n{stdout}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.log()
+    );
+    stdout
+}
+
+fn our_mac() -> Vec<String> {
+    args(&[
+        "--ref",
+        MAC_REFERENCE,
+        "--secret",
+        MAC_SECRET,
+        "--trusted",
+        &pki("root.crt"),
+    ])
+}
+
+fn our_sig(cert: &str, key: &str) -> Vec<String> {
+    args(&[
+        "--cert",
+        cert,
+        "--key",
+        key,
+        "--trusted",
+        &pki("root.crt"),
+        "--untrusted",
+        &pki("ca.crt"),
+    ])
+}
+
+#[test]
+fn our_client_against_our_server() {
+    let server = start_fixed(&[]);
+    let dir = TempDir::new("self");
+
+    // ir under PBM, with a generated key written out
+    let (c1, k1) = (dir.file("ir.pem"), dir.file("ir.key"));
+    our_client_ok(
+        &server,
+        "ir",
+        &concat(&[
+            our_mac(),
+            args(&[
+                "--subject",
+                "/CN=Self Device",
+                "--certout",
+                &c1,
+                "--keyout",
+                &k1,
+            ]),
+        ]),
+    );
+    verify(&c1);
+    assert_eq!(subject(&c1), "subject=CN = Self Device");
+
+    // ir under signature (ee.crt), cr under PBM, p10cr
+    let c2 = dir.file("ir-sig.pem");
+    our_client_ok(
+        &server,
+        "ir",
+        &concat(&[
+            our_sig(&pki("ee.crt"), &pki("ee.key")),
+            args(&["--subject", "/CN=Signed", "--certout", &c2]),
+        ]),
+    );
+    verify(&c2);
+    let c3 = dir.file("cr.pem");
+    our_client_ok(
+        &server,
+        "cr",
+        &concat(&[
+            our_mac(),
+            args(&["--subject", "/CN=Second", "--certout", &c3]),
+        ]),
+    );
+    verify(&c3);
+    let c4 = dir.file("p10.pem");
+    our_client_ok(
+        &server,
+        "p10cr",
+        &concat(&[
+            our_mac(),
+            args(&["--csr", &pki("csr.der"), "--certout", &c4]),
+        ]),
+    );
+    verify(&c4);
+
+    // kur signed with the first certificate, then rr of the renewed one
+    let (c5, k5) = (dir.file("kur.pem"), dir.file("kur.key"));
+    our_client_ok(
+        &server,
+        "kur",
+        &concat(&[
+            our_sig(&c1, &k1),
+            args(&["--oldcert", &c1, "--certout", &c5, "--keyout", &k5]),
+        ]),
+    );
+    verify(&c5);
+    assert_eq!(subject(&c5), "subject=CN = Self Device");
+    let out = our_client_ok(
+        &server,
+        "rr",
+        &concat(&[
+            our_sig(&c5, &k5),
+            args(&["--oldcert", &c5, "--revreason", "1"]),
+        ]),
+    );
+    assert!(out.contains("revoked") || out.contains("accepted"), "{out}");
+    // a second rr of the same certificate is refused: certRevoked
+    let again = our_client(
+        &server,
+        "rr",
+        &concat(&[our_mac(), args(&["--oldcert", &c5])]),
+    );
+    assert_eq!(again.status.code(), Some(2), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("certRevoked"),
+        "{again:?}"
+    );
+
+    // genm: CA certificates
+    let cacerts = dir.file("cacerts.pem");
+    our_client_ok(
+        &server,
+        "genm",
+        &concat(&[
+            our_mac(),
+            args(&["--genm-type", "caCerts", "--cacertsout", &cacerts]),
+        ]),
+    );
+    assert!(
+        std::fs::read_to_string(&cacerts)
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
+}
+
+#[test]
+fn our_client_polls_and_uses_implicit_confirm() {
+    let server = start_fixed(&["--poll", "2"]);
+    let dir = TempDir::new("self-poll");
+    let c = dir.file("c.pem");
+    let out = our_client_ok(
+        &server,
+        "ir",
+        &concat(&[
+            our_mac(),
+            args(&["--subject", "/CN=Poller", "--certout", &c]),
+        ]),
+    );
+    verify(&c);
+    assert!(
+        out.contains("2 poll") || out.contains("polls: 2") || out.contains("polled"),
+        "{out}"
+    );
+
+    let server = start_fixed(&["--grant-implicit-confirm"]);
+    let c = dir.file("i.pem");
+    let out = our_client_ok(
+        &server,
+        "ir",
+        &concat(&[
+            our_mac(),
+            args(&[
+                "--subject",
+                "/CN=Implicit",
+                "--implicit-confirm",
+                "--certout",
+                &c,
+            ]),
+        ]),
+    );
+    verify(&c);
+    assert!(out.to_lowercase().contains("implicit"), "{out}");
+}

@@ -76,5 +76,11 @@ step "parse_test (natively, then under valgrind)"
 step "quickstart under valgrind"
 "${vg[@]}" "$work/quickstart"
 
+step "the README's C quick start, exactly as written, under valgrind"
+awk '/^```c$/{on=1; next} /^```$/{if (on) exit} on' README.md > "$work/readme.c"
+[ -s "$work/readme.c" ]
+gcc "${cflags[@]}" "$work/readme.c" "$lib" -lpthread -ldl -lm -o "$work/readme"
+"${vg[@]}" "$work/readme"
+
 echo
 echo "tests/c: all passed"

@@ -1,0 +1,4 @@
+//! Sets up the linker flags a Node addon needs (napi-build).
+fn main() {
+    napi_build::setup();
+}

@@ -1,0 +1,30 @@
+// ESM entry of cmp-protocol: the same objects as the CommonJS entry.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const cmp = require('./index.js')
+
+export default cmp
+export const {
+  CONTENT_TYPE,
+  __napiBindingTarget,
+  CRL_REASONS,
+  ClientConfig,
+  ClientTransaction,
+  CmpError,
+  Message,
+  PeerError,
+  PrivateKey,
+  TransportError,
+  enroll,
+  errorTable,
+  failureBits,
+  generalMessage,
+  getCaCerts,
+  httpTransport,
+  isCmpError,
+  revoke,
+  runTransaction,
+  toPem,
+  updateKey,
+} = cmp

@@ -1,0 +1,615 @@
+//! The client side: `ClientConfig`, `ClientTransaction` and the `Step`
+//! objects `handleResponse` / `confirm` return.
+
+use std::sync::Arc;
+
+use cmp_core::asn1::{FailureBit, InfoValue, PkiStatus, PkiStatusInfo};
+use cmp_core::client::{
+    ClientConfig as CoreConfig, ClientEvent, ClientTransaction as CoreTransaction, Confirmation,
+    EnrollKind, EnrollRequest, GenmRequest, PopMethod, RevokeRequest, TransactionKind,
+};
+use cmp_core::crypto::{CryptoProvider, SigningKey};
+use cmp_core::protection::{MacScheme, Protector};
+use cmp_core::trust::TrustStore;
+use cmp_crypto_rustcrypto::RustCryptoProvider;
+use der::asn1::OctetString;
+use der::{Decode, DecodePem};
+use napi::Either;
+use napi::bindgen_prelude::{Buffer, Env, Null};
+use napi_derive::napi;
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::request::CertReq;
+
+use crate::conv::{
+    Certs, InfoTypeAndValue, PemOrDer, bit_names, bytes_of, cert_of, certs_der, certs_of, der_of,
+    failure_bit_of, itav_of, itav_out, looks_like_pem, millis, name_of, oid_of, timestamp,
+};
+use crate::errors::{JsResult, Res, decode, encode, usage};
+use crate::keys::key_of;
+
+pub(crate) fn provider() -> Arc<dyn CryptoProvider> {
+    Arc::new(RustCryptoProvider)
+}
+
+/// Credentials, trust and policy of a client (`new ClientConfig(options)`).
+/// MAC protection: `secret` (and `reference`); signature protection: `key`
+/// and `cert` (and `chain`); neither: unprotected requests.
+#[napi(object, object_to_js = false)]
+pub struct ClientConfigOptions {
+    /// MAC: the reference value (senderKID), e.g. "1234".
+    pub reference: Option<PemOrDer>,
+    /// MAC: the shared secret, e.g. "1234-5678".
+    pub secret: Option<PemOrDer>,
+    /// MAC: use PBMAC1 (RFC 9481) instead of PasswordBasedMac.
+    pub pbmac1: Option<bool>,
+    /// Signature: the private key (PEM or DER).
+    pub key: Option<PemOrDer>,
+    /// Signature: the certificate of `key` (PEM or DER).
+    pub cert: Option<PemOrDer>,
+    /// Signature: intermediates sent in extraCerts after `cert`.
+    pub chain: Option<Certs>,
+    /// Trust anchors for signature-protected responses.
+    pub server_trust: Option<Certs>,
+    /// Untrusted intermediates for building the server's chain.
+    pub untrusted: Option<Certs>,
+    /// Secret for MAC-protected responses (default: `secret`).
+    pub response_secret: Option<PemOrDer>,
+    /// The sender name (default: the signer's subject, else the requested subject).
+    pub sender: Option<String>,
+    /// The recipient name (the CA; default: NULL-DN).
+    pub recipient: Option<String>,
+    /// Responses must come from this sender.
+    pub expected_sender: Option<String>,
+    /// Accept unprotected responses (negative tests only).
+    pub accept_unprotected_responses: Option<bool>,
+    /// Largest accepted messageTime skew in seconds (default 600; null: not checked).
+    pub max_time_skew: Option<Either<u32, Null>>,
+    /// Ask for implicit confirmation.
+    pub implicit_confirm: Option<bool>,
+    /// Protocol version of requests: 2 (default) or 3.
+    pub pvno: Option<u32>,
+    /// Give up when a transaction takes longer than this many seconds.
+    pub total_timeout: Option<u32>,
+    /// Extra certificates for every request's extraCerts.
+    pub extra_certs: Option<Certs>,
+}
+
+fn protector_of(o: &ClientConfigOptions) -> Res<Protector> {
+    match (&o.secret, &o.key, &o.cert) {
+        (Some(_), Some(_), _) => Err(usage(
+            "give either secret (MAC) or key and cert (signature), not both",
+        )),
+        (Some(secret), None, _) => Ok(Protector::Mac {
+            reference: o
+                .reference
+                .as_ref()
+                .map(|r| bytes_of(r).to_vec())
+                .unwrap_or_default(),
+            secret: bytes_of(secret).to_vec(),
+            scheme: if o.pbmac1.unwrap_or(false) {
+                MacScheme::PBMAC1_SHA256
+            } else {
+                MacScheme::PBM_SHA256
+            },
+        }),
+        (None, Some(key), Some(cert)) => Ok(Protector::Signature {
+            key: Arc::new(key_of(key)?),
+            cert: cert_of(cert)?,
+            chain: certs_of(o.chain.as_ref())?,
+        }),
+        (None, Some(_), None) | (None, None, Some(_)) => {
+            Err(usage("signature protection needs both key and cert"))
+        }
+        (None, None, None) => Ok(Protector::None),
+    }
+}
+
+fn config_of(o: &ClientConfigOptions) -> Res<CoreConfig> {
+    let mut c = CoreConfig::new(provider(), protector_of(o)?);
+    let anchors = certs_of(o.server_trust.as_ref())?;
+    if !anchors.is_empty() {
+        c.server_trust = Some(TrustStore::new(anchors));
+    }
+    c.untrusted = certs_of(o.untrusted.as_ref())?;
+    c.response_secret = o.response_secret.as_ref().map(|s| bytes_of(s).to_vec());
+    c.sender = o.sender.as_deref().map(name_of).transpose()?;
+    c.recipient = o.recipient.as_deref().map(name_of).transpose()?;
+    c.expected_sender = o
+        .expected_sender
+        .as_deref()
+        .map(|s| name_of(s).map(GeneralName::DirectoryName))
+        .transpose()?;
+    c.accept_unprotected_responses = o.accept_unprotected_responses.unwrap_or(false);
+    c.max_time_skew = match &o.max_time_skew {
+        None => Some(600),
+        Some(Either::A(s)) => Some(u64::from(*s)),
+        Some(Either::B(_)) => None,
+    };
+    c.implicit_confirm = o.implicit_confirm.unwrap_or(false);
+    c.pvno = match o.pvno.unwrap_or(2) {
+        p @ (2 | 3) => u64::from(p),
+        _ => return Err(usage("pvno must be 2 or 3")),
+    };
+    c.total_timeout = o.total_timeout.map(u64::from);
+    c.extra_certs = certs_of(o.extra_certs.as_ref())?;
+    Ok(c)
+}
+
+/// Everything a client transaction needs besides the request (credentials,
+/// trust, policy). Immutable; share it among transactions.
+#[napi]
+pub struct ClientConfig {
+    config: Arc<CoreConfig>,
+}
+
+#[napi]
+impl ClientConfig {
+    #[napi(constructor)]
+    pub fn new(env: Env, options: ClientConfigOptions) -> napi::Result<Self> {
+        Ok(Self {
+            config: Arc::new(config_of(&options).js(&env)?),
+        })
+    }
+
+    /// "mac", "signature" or "none".
+    #[napi(getter, ts_return_type = "'mac' | 'signature' | 'none'")]
+    pub fn protection(&self) -> &'static str {
+        match self.config.protector {
+            Protector::None => "none",
+            Protector::Mac { .. } => "mac",
+            Protector::Signature { .. } => "signature",
+        }
+    }
+
+    /// Whether implicit confirmation is requested.
+    #[napi(getter)]
+    pub fn implicit_confirm(&self) -> bool {
+        self.config.implicit_confirm
+    }
+
+    /// The protocol version of requests.
+    #[napi(getter)]
+    pub fn pvno(&self) -> u32 {
+        u32::try_from(self.config.pvno).unwrap_or(u32::MAX)
+    }
+}
+
+/// An extension to request: OID, criticality, DER of extnValue's content.
+#[napi(object, object_to_js = false)]
+pub struct ExtensionInput {
+    /// The extension OID, dotted (e.g. "2.5.29.17" for subjectAltName).
+    pub oid: String,
+    /// Whether it is critical (default false).
+    pub critical: Option<bool>,
+    /// The DER value (the content of extnValue).
+    pub value: Buffer,
+}
+
+/// What to enroll: the new key and the certificate template.
+#[napi(object, object_to_js = false)]
+pub struct EnrollOptions {
+    /// The key to certify (PEM or DER); it signs the proof-of-possession.
+    pub key: Option<PemOrDer>,
+    /// The subject to request, e.g. "CN=Test Device" (kur: default the old certificate's).
+    pub subject: Option<String>,
+    /// Extensions to request.
+    pub extensions: Option<Vec<ExtensionInput>>,
+    /// Proof-of-possession: "signature" (default, needs `key`), "raVerified" or "none".
+    #[napi(ts_type = "'signature' | 'raVerified' | 'none'")]
+    pub pop: Option<String>,
+    /// The SubjectPublicKeyInfo (DER) when `key` is not given (raVerified / none).
+    pub public_key: Option<Buffer>,
+    /// kur: the certificate to update (PEM or DER).
+    pub old_cert: Option<PemOrDer>,
+    /// certReqId (default 0).
+    pub cert_req_id: Option<i64>,
+}
+
+/// Options of a revocation request.
+#[napi(object, object_to_js = false)]
+pub struct RevokeOptions {
+    /// CRL reason code (RFC 5280 5.3.1): 0 unspecified, 1 keyCompromise, ...
+    pub reason: Option<u8>,
+}
+
+/// The caller's decision on an issued certificate.
+#[napi(object, object_to_js = false)]
+pub struct ConfirmOptions {
+    /// PKIFailureInfo bit names for a rejection (default ["incorrectData"]).
+    pub fail_info: Option<Vec<String>>,
+    /// Text for the rejection.
+    pub status_string: Option<String>,
+}
+
+/// What happened after `handleResponse` or `confirm`; switch on `kind`.
+#[napi(discriminant = "kind", discriminant_case = "camelCase")]
+pub enum Step {
+    /// Nothing to decide: send what `request()` returns and go on.
+    Continue,
+    /// The server asks to wait: call `handleTimeout` at `until` (ms since the epoch).
+    Waiting {
+        /// When to call `handleTimeout`, ms since the epoch.
+        until: f64,
+    },
+    /// A certificate was issued: decide with `confirm()`.
+    CertificateIssued {
+        /// The new certificate, DER.
+        certificate: Buffer,
+        /// Its issuer chain found in extraCerts and caPubs (issuer first), DER.
+        chain: Vec<Buffer>,
+        /// caPubs: CA certificates the server offers as trust anchors, DER.
+        ca_pubs: Vec<Buffer>,
+        /// extraCerts of the response, DER.
+        extra_certs: Vec<Buffer>,
+        /// Whether the server granted implicit confirmation.
+        implicit_confirm_granted: bool,
+        /// "accepted" or "grantedWithMods".
+        status: String,
+        /// The status texts.
+        status_string: Vec<String>,
+    },
+    /// The revocation was accepted.
+    Revoked {
+        /// The PKIStatus ("accepted", "revocationWarning", ...).
+        status: String,
+        /// PKIFailureInfo bit names.
+        fail_info: Vec<String>,
+        /// The status texts.
+        status_string: Vec<String>,
+    },
+    /// The general response arrived.
+    GeneralResponse {
+        /// The genp content.
+        infos: Vec<InfoTypeAndValue>,
+        /// The certificates of a caCerts answer, DER.
+        ca_certs: Vec<Buffer>,
+    },
+    /// The transaction finished successfully.
+    Completed,
+}
+
+fn step_of(event: ClientEvent) -> Res<Step> {
+    Ok(match event {
+        ClientEvent::Continue => Step::Continue,
+        ClientEvent::Waiting { until } => Step::Waiting {
+            until: millis(until),
+        },
+        ClientEvent::CertificateIssued(i) => Step::CertificateIssued {
+            certificate: der_of(&i.cert)?,
+            chain: certs_der(&i.chain)?,
+            ca_pubs: certs_der(&i.ca_pubs)?,
+            extra_certs: certs_der(&i.extra_certs)?,
+            implicit_confirm_granted: i.implicit_confirm_granted,
+            status: i.status.status.name().to_owned(),
+            status_string: i.status.status_string.clone().unwrap_or_default(),
+        },
+        ClientEvent::Revoked { status } => Step::Revoked {
+            status: status.status.name().to_owned(),
+            fail_info: bit_names(&status).into_iter().map(str::to_owned).collect(),
+            status_string: status.status_string.clone().unwrap_or_default(),
+        },
+        ClientEvent::GeneralResponse(infos) => {
+            let mut ca_certs = Vec::new();
+            for i in &infos {
+                if let Ok(Some(InfoValue::CaCerts(Some(certs)))) = InfoValue::from_itav(i) {
+                    ca_certs = certs_der(&certs)?;
+                }
+            }
+            Step::GeneralResponse {
+                infos: infos.iter().map(itav_out).collect::<Res<_>>()?,
+                ca_certs,
+            }
+        }
+        ClientEvent::Completed => Step::Completed,
+    })
+}
+
+fn extensions_of(list: Option<&Vec<ExtensionInput>>) -> Res<Vec<Extension>> {
+    list.map(|l| l.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            Ok(Extension {
+                extn_id: oid_of(&e.oid)?,
+                critical: e.critical.unwrap_or(false),
+                extn_value: OctetString::new(e.value.to_vec()).map_err(encode)?,
+            })
+        })
+        .collect()
+}
+
+fn enroll_request(kind: EnrollKind, o: &EnrollOptions) -> Res<EnrollRequest> {
+    let key = o.key.as_ref().map(key_of).transpose()?;
+    let spki = match (&o.public_key, &key) {
+        (Some(der), _) => Some(SubjectPublicKeyInfoOwned::from_der(der).map_err(decode)?),
+        (None, Some(k)) => Some(k.public_key()),
+        (None, None) => None,
+    };
+    let need_spki = || usage("give key or publicKey");
+    let pop = match o.pop.as_deref().unwrap_or("signature") {
+        "signature" => PopMethod::Signature(Arc::new(
+            key.ok_or_else(|| usage("signature proof-of-possession needs key"))?,
+        )),
+        "raVerified" => PopMethod::RaVerified(spki.ok_or_else(need_spki)?),
+        "none" => PopMethod::None(spki.ok_or_else(need_spki)?),
+        other => {
+            return Err(usage(format!(
+                "pop must be 'signature', 'raVerified' or 'none', not {other:?}"
+            )));
+        }
+    };
+    Ok(EnrollRequest {
+        kind,
+        subject: o.subject.as_deref().map(name_of).transpose()?,
+        extensions: extensions_of(o.extensions.as_ref())?,
+        pop,
+        old_cert: o.old_cert.as_ref().map(cert_of).transpose()?,
+        cert_req_id: o.cert_req_id.unwrap_or(0),
+    })
+}
+
+fn genm_item(item: &Either<String, InfoTypeAndValue>) -> Res<cmp_core::asn1::InfoTypeAndValue> {
+    match item {
+        Either::A(name) => {
+            let req = match name.as_str() {
+                "caCerts" => GenmRequest::CaCerts,
+                "certReqTemplate" => GenmRequest::CertReqTemplate,
+                "rootCaCert" => GenmRequest::RootCaUpdate { old_root: None },
+                "crlStatusList" => GenmRequest::CrlUpdate(Vec::new()),
+                other => {
+                    return Err(usage(format!(
+                        "unknown general message {other:?}; give {{ oid, value }} instead"
+                    )));
+                }
+            };
+            Ok(req.to_itav()?)
+        }
+        Either::B(itav) => itav_of(itav),
+    }
+}
+
+fn csr_of(v: &PemOrDer) -> Res<CertReq> {
+    let b = bytes_of(v);
+    if looks_like_pem(b) {
+        CertReq::from_pem(b).map_err(decode)
+    } else {
+        CertReq::from_der(b).map_err(decode)
+    }
+}
+
+/// One CMP transaction on the end-entity side, sans-IO: `request()` gives
+/// the bytes to send, `handleResponse()` takes the answer. Times are
+/// milliseconds since the epoch (default: now).
+#[napi]
+pub struct ClientTransaction {
+    tx: CoreTransaction,
+}
+
+impl ClientTransaction {
+    fn enroll(
+        env: &Env,
+        kind: EnrollKind,
+        config: &ClientConfig,
+        options: &EnrollOptions,
+        now: Option<f64>,
+    ) -> napi::Result<Self> {
+        let run = || -> Res<Self> {
+            let request = enroll_request(kind, options)?;
+            let tx = CoreTransaction::start_enroll(
+                Arc::clone(&config.config),
+                &request,
+                timestamp(now)?,
+            )?;
+            Ok(Self { tx })
+        };
+        run().js(env)
+    }
+}
+
+#[napi]
+impl ClientTransaction {
+    /// Start an initialization request (ir).
+    #[napi(factory)]
+    pub fn ir(
+        env: Env,
+        config: &ClientConfig,
+        options: EnrollOptions,
+        now: Option<f64>,
+    ) -> napi::Result<Self> {
+        Self::enroll(&env, EnrollKind::Ir, config, &options, now)
+    }
+
+    /// Start a certification request (cr).
+    #[napi(factory)]
+    pub fn cr(
+        env: Env,
+        config: &ClientConfig,
+        options: EnrollOptions,
+        now: Option<f64>,
+    ) -> napi::Result<Self> {
+        Self::enroll(&env, EnrollKind::Cr, config, &options, now)
+    }
+
+    /// Start a key update request (kur): `options.oldCert` is the
+    /// certificate to update, `options.key` the new key.
+    #[napi(factory)]
+    pub fn kur(
+        env: Env,
+        config: &ClientConfig,
+        options: EnrollOptions,
+        now: Option<f64>,
+    ) -> napi::Result<Self> {
+        if options.old_cert.is_none() {
+            return Err(usage("kur needs oldCert")).js(&env);
+        }
+        Self::enroll(&env, EnrollKind::Kur, config, &options, now)
+    }
+
+    /// Start a PKCS#10 request (p10cr) with a CSR (PEM or DER).
+    #[napi(factory, js_name = "p10cr")]
+    pub fn p10cr(
+        env: Env,
+        config: &ClientConfig,
+        csr: PemOrDer,
+        now: Option<f64>,
+    ) -> napi::Result<Self> {
+        let run = || -> Res<Self> {
+            let tx = CoreTransaction::start_p10cr(
+                Arc::clone(&config.config),
+                csr_of(&csr)?,
+                timestamp(now)?,
+            )?;
+            Ok(Self { tx })
+        };
+        run().js(&env)
+    }
+
+    /// Start a revocation request (rr) for `cert`.
+    #[napi(factory)]
+    pub fn revoke(
+        env: Env,
+        config: &ClientConfig,
+        cert: PemOrDer,
+        options: Option<RevokeOptions>,
+        now: Option<f64>,
+    ) -> napi::Result<Self> {
+        let run = || -> Res<Self> {
+            let request = RevokeRequest {
+                cert: cert_of(&cert)?,
+                reason: options.as_ref().and_then(|o| o.reason),
+            };
+            let tx =
+                CoreTransaction::start_rr(Arc::clone(&config.config), &request, timestamp(now)?)?;
+            Ok(Self { tx })
+        };
+        run().js(&env)
+    }
+
+    /// Start a general message (genm). Each item is a name ("caCerts",
+    /// "certReqTemplate", "rootCaCert", "crlStatusList") or `{ oid, value? }`;
+    /// default `["caCerts"]`.
+    #[napi(factory)]
+    pub fn genm(
+        env: Env,
+        config: &ClientConfig,
+        #[napi(
+            ts_arg_type = "Array<'caCerts' | 'certReqTemplate' | 'rootCaCert' | 'crlStatusList' | InfoTypeAndValue>"
+        )]
+        infos: Option<Vec<Either<String, InfoTypeAndValue>>>,
+        now: Option<f64>,
+    ) -> napi::Result<Self> {
+        let run = || -> Res<Self> {
+            let content = match &infos {
+                None => vec![GenmRequest::CaCerts.to_itav()?],
+                Some(list) => list.iter().map(genm_item).collect::<Res<_>>()?,
+            };
+            let tx =
+                CoreTransaction::start_genm(Arc::clone(&config.config), content, timestamp(now)?)?;
+            Ok(Self { tx })
+        };
+        run().js(&env)
+    }
+
+    /// The next message to send (DER), or null.
+    #[napi]
+    pub fn request(&mut self) -> Option<Buffer> {
+        self.tx.poll_transmit().map(Buffer::from)
+    }
+
+    /// Handle the server's answer (DER); returns the next step or throws the CMP error.
+    #[napi]
+    pub fn handle_response(
+        &mut self,
+        env: Env,
+        data: Buffer,
+        now: Option<f64>,
+    ) -> napi::Result<Step> {
+        let mut run = || -> Res<Step> {
+            let event = self.tx.handle_response(&data, timestamp(now)?)?;
+            step_of(event)
+        };
+        run().js(&env)
+    }
+
+    /// Decide on the issued certificate: accept (default) or reject.
+    #[napi]
+    pub fn confirm(
+        &mut self,
+        env: Env,
+        accept: Option<bool>,
+        options: Option<ConfirmOptions>,
+        now: Option<f64>,
+    ) -> napi::Result<Step> {
+        let mut run = || -> Res<Step> {
+            let decision = if accept.unwrap_or(true) {
+                Confirmation::Accept
+            } else {
+                let o = options.as_ref();
+                let mut bits = o
+                    .and_then(|o| o.fail_info.as_ref())
+                    .map(|v| v.iter().map(|n| failure_bit_of(n)).collect::<Res<Vec<_>>>())
+                    .transpose()?
+                    .unwrap_or_default();
+                if bits.is_empty() {
+                    bits.push(FailureBit::IncorrectData);
+                }
+                Confirmation::Reject(PkiStatusInfo::with_failure(
+                    PkiStatus::Rejection,
+                    &bits,
+                    o.and_then(|o| o.status_string.as_deref()),
+                ))
+            };
+            step_of(self.tx.confirm(decision, timestamp(now)?)?)
+        };
+        run().js(&env)
+    }
+
+    /// When `handleTimeout` should be called next (ms since the epoch), or null.
+    #[napi]
+    pub fn poll_timeout(&self) -> Option<f64> {
+        self.tx.poll_timeout().map(millis)
+    }
+
+    /// Time has passed: queue the due pollReq, or fail at the deadline.
+    #[napi]
+    pub fn handle_timeout(&mut self, env: Env, now: Option<f64>) -> napi::Result<()> {
+        let mut run = || -> Res<()> { Ok(self.tx.handle_timeout(timestamp(now)?)?) };
+        run().js(&env)
+    }
+
+    /// The transactionID.
+    #[napi(getter)]
+    pub fn transaction_id(&self) -> Buffer {
+        Buffer::from(self.tx.transaction_id().to_vec())
+    }
+
+    /// "ir", "cr", "kur", "p10cr", "rr" or "genm".
+    #[napi(
+        getter,
+        ts_return_type = "'ir' | 'cr' | 'kur' | 'p10cr' | 'rr' | 'genm'"
+    )]
+    pub fn kind(&self) -> &'static str {
+        match self.tx.kind() {
+            TransactionKind::Enroll(EnrollKind::Ir) => "ir",
+            TransactionKind::Enroll(EnrollKind::Cr) => "cr",
+            TransactionKind::Enroll(EnrollKind::Kur) => "kur",
+            TransactionKind::P10cr => "p10cr",
+            TransactionKind::Revoke => "rr",
+            TransactionKind::Genm => "genm",
+        }
+    }
+
+    /// Whether the transaction has ended (successfully or not).
+    #[napi(getter)]
+    pub fn is_finished(&self) -> bool {
+        self.tx.is_finished()
+    }
+
+    /// Whether the transaction ended successfully.
+    #[napi(getter)]
+    pub fn is_completed(&self) -> bool {
+        self.tx.is_completed()
+    }
+}
