@@ -6,8 +6,10 @@
 # 1. npm ci (npm install when there is no package-lock.json);
 # 2. napi build --platform (debug; CMP_NODE_RELEASE=1 for --release), and
 #    check that the committed index.d.ts and native.js did not change;
-# 3. node --test on cmp-node/test/ (vectors, errors, package surface,
-#    OpenSSL mock server interop: needs `openssl` 3.x);
+# 3. cargo build -p cmp-cli (the `cmp` binary, for `cmp serve`), then
+#    node --test on cmp-node/test/ (vectors, errors, package surface,
+#    OpenSSL mock server interop: needs `openssl` 3.x; the project's own
+#    reference server `cmp serve`, run as $CMP_BIN);
 # 4. tsc on the TypeScript examples (examples/tsconfig.json, noEmit);
 # 5. npm pack, install the tarball into an empty temp folder, run the
 #    package tests against the installed copy, and run the README's Node
@@ -45,6 +47,13 @@ for f in index.d.ts native.js; do
   fi
 done
 
+step "cargo build -p cmp-cli (cmp serve for test/serve.test.js)"
+(cd "$root" && cargo build -p cmp-cli)
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
+export CMP_BIN="$target_dir/debug/cmp"
+[ -x "$CMP_BIN" ] || { echo "cmp-node/test.sh: no $CMP_BIN after cargo build" >&2; exit 1; }
+
 step "node --test"
 node --test test/
 
@@ -67,6 +76,9 @@ step "README quick start, as written, from the installed package"
 sed -n '/<!-- quickstart:begin -->/,/<!-- quickstart:end -->/p' README.md \
   | sed -n '/^```js$/,/^```$/p' | sed '1d;$d' >"$app/quickstart.mjs"
 [ -s "$app/quickstart.mjs" ] || { echo "cmp-node/test.sh: no quick start in README.md" >&2; exit 1; }
+# the project README shows the same quick start, character for character
+sed -n '/<!-- quickstart:begin -->/,/<!-- quickstart:end -->/p' "$root/README.md" \
+  | sed -n '/^```js$/,/^```$/p' | sed '1d;$d' | diff - "$app/quickstart.mjs"
 cp "$root/tests/vectors/pki/issued.key" "$app/device.key"
 read -r mock_pid port < <(MOCK_LIFETIME=120 "$root/tests/interop/mock-server.sh" "$root/tests/vectors/pki" 0 mac)
 out=$(cd "$app" && CMP_URL="http://127.0.0.1:$port/pkix/" node quickstart.mjs)

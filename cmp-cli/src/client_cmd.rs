@@ -7,7 +7,7 @@
 //! transaction has finished. Then the outcome is summarised on stdout and
 //! written to the requested files.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -130,6 +130,17 @@ pub(crate) struct EnrollArgs {
     /// Certificate to update (kur; default --cert); for ir/cr only a subject default
     #[arg(long, value_name = "FILE", help_heading = "Request")]
     pub(crate) oldcert: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) issue: IssueArgs,
+    /// Write the generated key here (PKCS#8 PEM), before the request is sent
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub(crate) keyout: Option<PathBuf>,
+}
+
+/// What every certificate request shares: confirmation and where the
+/// issued certificate, its chain and caPubs go.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct IssueArgs {
     /// Ask the server to skip the certConf/pkiConf exchange
     #[arg(long = "implicit-confirm", help_heading = "Request")]
     pub(crate) implicit_confirm: bool,
@@ -142,9 +153,6 @@ pub(crate) struct EnrollArgs {
     /// Write the CA certificates of the response (caPubs) here (PEM bundle)
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub(crate) cacertsout: Option<PathBuf>,
-    /// Write the generated key here (PKCS#8 PEM), before the request is sent
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub(crate) keyout: Option<PathBuf>,
 }
 
 /// p10cr.
@@ -157,18 +165,8 @@ pub(crate) struct P10crArgs {
     /// The PKCS#10 request to send (DER or PEM)
     #[arg(long, value_name = "FILE", help_heading = "Request")]
     pub(crate) csr: PathBuf,
-    /// Ask the server to skip the certConf/pkiConf exchange
-    #[arg(long = "implicit-confirm", help_heading = "Request")]
-    pub(crate) implicit_confirm: bool,
-    /// Write the issued certificate here (PEM)
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub(crate) certout: Option<PathBuf>,
-    /// Write the issuer chain of the new certificate here (PEM bundle, issuer first)
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub(crate) chainout: Option<PathBuf>,
-    /// Write the CA certificates of the response (caPubs) here (PEM bundle)
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub(crate) cacertsout: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) issue: IssueArgs,
 }
 
 /// rr.
@@ -235,7 +233,7 @@ pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
     let mut exchange = Exchange::new(&args.conn)?;
     let prot = Protection::load(&args.prot)?;
     let mut config = prot.config(&args.conn)?;
-    config.implicit_confirm = args.implicit_confirm;
+    config.implicit_confirm = args.issue.implicit_confirm;
 
     let old_cert = match (&args.oldcert, kind) {
         (Some(p), _) => Some(files::read_cert(p)?),
@@ -291,12 +289,7 @@ pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
         .issued
         .ok_or_else(|| internal("the transaction completed without a certificate"))?;
     report_issued(&issued, outcome.polls);
-    write_issued(
-        &issued,
-        args.certout.as_deref(),
-        args.chainout.as_deref(),
-        args.cacertsout.as_deref(),
-    )?;
+    write_issued(&issued, &args.issue)?;
     if let Some(p) = &args.keyout {
         println!("  key written to {}", p.display());
     }
@@ -308,7 +301,7 @@ pub(crate) fn run_p10cr(args: &P10crArgs) -> CliResult<()> {
     let mut exchange = Exchange::new(&args.conn)?;
     let prot = Protection::load(&args.prot)?;
     let mut config = prot.config(&args.conn)?;
-    config.implicit_confirm = args.implicit_confirm;
+    config.implicit_confirm = args.issue.implicit_confirm;
     let csr = files::read_csr(&args.csr)?;
     let mut tx = ClientTransaction::start_p10cr(config, csr, Timestamp::now())?;
     let outcome = drive(&mut tx, &mut exchange).map_err(|e| prot.hint(e))?;
@@ -316,12 +309,7 @@ pub(crate) fn run_p10cr(args: &P10crArgs) -> CliResult<()> {
         .issued
         .ok_or_else(|| internal("the transaction completed without a certificate"))?;
     report_issued(&issued, outcome.polls);
-    write_issued(
-        &issued,
-        args.certout.as_deref(),
-        args.chainout.as_deref(),
-        args.cacertsout.as_deref(),
-    )
+    write_issued(&issued, &args.issue)
 }
 
 /// `cmp rr`.
@@ -935,17 +923,12 @@ fn report_issued(issued: &IssuedCertificate, polls: usize) {
     println!("  confirmation: {confirmation}");
 }
 
-fn write_issued(
-    issued: &IssuedCertificate,
-    certout: Option<&Path>,
-    chainout: Option<&Path>,
-    cacertsout: Option<&Path>,
-) -> CliResult<()> {
-    if let Some(p) = certout {
+fn write_issued(issued: &IssuedCertificate, out: &IssueArgs) -> CliResult<()> {
+    if let Some(p) = &out.certout {
         files::write_certs(p, std::slice::from_ref(&issued.cert))?;
         println!("  certificate written to {}", p.display());
     }
-    if let Some(p) = chainout {
+    if let Some(p) = &out.chainout {
         if issued.chain.is_empty() {
             eprintln!(
                 "cmp: warning: the response carries no issuer certificates; {} is empty",
@@ -960,7 +943,7 @@ fn write_issued(
             p.display()
         );
     }
-    if let Some(p) = cacertsout {
+    if let Some(p) = &out.cacertsout {
         files::write_certs(p, &issued.ca_pubs)?;
         println!(
             "  caPubs ({} certificate{}) written to {}",
@@ -1031,7 +1014,7 @@ mod tests {
     use super::*;
 
     fn pki(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../tests/vectors/pki")
             .join(name)
     }

@@ -755,6 +755,23 @@ fn our_client_against_our_server() {
         "{again:?}"
     );
 
+    // genm: root CA update (RFC 9483 4.3.2 asks with rootCaCert): no update
+    let out = our_client_ok(
+        &server,
+        "genm",
+        &concat(&[
+            our_mac(),
+            args(&[
+                "--genm-type",
+                "rootCaKeyUpdate",
+                "--oldwithold",
+                &pki("root.crt"),
+            ]),
+        ]),
+    );
+    assert!(out.contains("rootCaKeyUpdate"), "{out}");
+    assert!(!out.contains("unsupported"), "{out}");
+
     // genm: CA certificates
     let cacerts = dir.file("cacerts.pem");
     our_client_ok(

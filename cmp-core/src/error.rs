@@ -12,6 +12,7 @@
 //! `docs/errors.md` lists them all.
 
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -307,83 +308,18 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Encode(e) => write!(f, "encoding failed: {e}"),
-            Self::Crypto(e) => write!(f, "{e}"),
-            Self::Usage(what) => write!(f, "API misuse: {what}"),
-            Self::Config(what) => write!(f, "configuration error: {what}"),
-            Self::Timeout => f.write_str("deadline passed"),
-            Self::Store(what) => write!(f, "transaction store failed: {what}"),
-            Self::Decode(e) => write!(f, "malformed message: {e}"),
-            Self::MessageTooLarge { size, max } => {
-                write!(
-                    f,
-                    "message of {size} bytes exceeds the limit of {max} bytes"
-                )
-            }
-            Self::NestingTooDeep { max } => {
-                write!(f, "nested messages deeper than the limit of {max}")
-            }
-            Self::MissingProtection => f.write_str("message is not protected"),
-            Self::UnsupportedAlgorithm(oid) => write!(f, "unsupported algorithm {oid}"),
-            Self::IterationCountTooHigh { count, max } => {
-                write!(f, "iteration count {count} exceeds the limit of {max}")
-            }
-            Self::BadMessageCheck => f.write_str("protection does not verify"),
-            Self::WrongIntegrity => f.write_str("unexpected kind of protection"),
-            Self::UnknownCredential => f.write_str("no credential for this sender"),
-            Self::SignerNotTrusted(why) => write!(f, "signer not trusted: {why}"),
-            Self::UnsupportedVersion(v) => write!(f, "unsupported pvno {v}"),
-            Self::MissingHeaderField(field) => write!(f, "header field {field} missing"),
-            Self::TransactionIdMismatch => f.write_str("transactionID does not match"),
-            Self::TransactionIdInUse => f.write_str("transactionID already in use"),
-            Self::BadRecipientNonce => f.write_str("recipNonce does not match our senderNonce"),
-            Self::BadSenderNonce => f.write_str("senderNonce missing or malformed"),
-            Self::BadTime => f.write_str("messageTime missing or outside the allowed window"),
-            Self::WrongSender => f.write_str("unexpected sender"),
-            Self::UnexpectedBody { got } => write!(f, "unexpected message body {got}"),
-            Self::BadRequest(why) => write!(f, "bad request: {why}"),
-            Self::BadCertTemplate(why) => write!(f, "bad certificate template: {why}"),
-            Self::BadPop => f.write_str("proof-of-possession missing or invalid"),
-            Self::BadCertId => f.write_str("certificate reference does not match"),
-            Self::IncorrectData(why) => write!(f, "incorrect data: {why}"),
-            Self::NotAuthorized => f.write_str("sender not authorised for this operation"),
-            Self::CertConfirmed => f.write_str("certificate already confirmed"),
-            Self::Peer(failure) => write!(f, "peer reported {failure}"),
-            Self::UnauthenticatedError(failure) => {
-                write!(f, "unauthenticated error message (not trusted): {failure}")
-            }
-        }
-    }
-}
-
-impl core::error::Error for Error {}
-
-impl From<CryptoError> for Error {
-    fn from(e: CryptoError) -> Self {
-        Self::Crypto(e)
-    }
-}
-
-/// Result alias for this crate.
-pub type Result<T, E = Error> = core::result::Result<T, E>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::vec;
-
-    /// One value of every variant; the match below fails to compile when a
-    /// variant is added without being listed here.
-    fn every_variant() -> Vec<Error> {
+impl Error {
+    /// One value of every variant, in code order: what the bindings build
+    /// their error tables from (Python exception classes, JS codes, C
+    /// results). The match below fails to compile when a variant is added
+    /// without being listed here.
+    pub fn catalogue() -> Vec<Error> {
         let failure = PeerFailure::from_status(BodyType::Error, PkiStatusInfo::default());
         let all = vec![
-            Error::Encode(der::ErrorKind::Failed.into()),
-            Error::Crypto(CryptoError::Rng),
             Error::Usage("x"),
             Error::Config("x"),
+            Error::Encode(der::ErrorKind::Failed.into()),
+            Error::Crypto(CryptoError::Rng),
             Error::Timeout,
             Error::Store(String::new()),
             Error::Decode(der::ErrorKind::Failed.into()),
@@ -455,10 +391,82 @@ mod tests {
         }
         all
     }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Encode(e) => write!(f, "encoding failed: {e}"),
+            Self::Crypto(e) => write!(f, "{e}"),
+            Self::Usage(what) => write!(f, "API misuse: {what}"),
+            Self::Config(what) => write!(f, "configuration error: {what}"),
+            Self::Timeout => f.write_str("deadline passed"),
+            Self::Store(what) => write!(f, "transaction store failed: {what}"),
+            Self::Decode(e) => write!(f, "malformed message: {e}"),
+            Self::MessageTooLarge { size, max } => {
+                write!(
+                    f,
+                    "message of {size} bytes exceeds the limit of {max} bytes"
+                )
+            }
+            Self::NestingTooDeep { max } => {
+                write!(f, "nested messages deeper than the limit of {max}")
+            }
+            Self::MissingProtection => f.write_str("message is not protected"),
+            Self::UnsupportedAlgorithm(oid) => write!(f, "unsupported algorithm {oid}"),
+            Self::IterationCountTooHigh { count, max } => {
+                write!(f, "iteration count {count} exceeds the limit of {max}")
+            }
+            Self::BadMessageCheck => f.write_str("protection does not verify"),
+            Self::WrongIntegrity => f.write_str("unexpected kind of protection"),
+            Self::UnknownCredential => f.write_str("no credential for this sender"),
+            Self::SignerNotTrusted(why) => write!(f, "signer not trusted: {why}"),
+            Self::UnsupportedVersion(v) => write!(f, "unsupported pvno {v}"),
+            Self::MissingHeaderField(field) => write!(f, "header field {field} missing"),
+            Self::TransactionIdMismatch => f.write_str("transactionID does not match"),
+            Self::TransactionIdInUse => f.write_str("transactionID already in use"),
+            Self::BadRecipientNonce => f.write_str("recipNonce does not match our senderNonce"),
+            Self::BadSenderNonce => f.write_str("senderNonce missing or malformed"),
+            Self::BadTime => f.write_str("messageTime missing or outside the allowed window"),
+            Self::WrongSender => f.write_str("unexpected sender"),
+            Self::UnexpectedBody { got } => write!(f, "unexpected message body {got}"),
+            Self::BadRequest(why) => write!(f, "bad request: {why}"),
+            Self::BadCertTemplate(why) => write!(f, "bad certificate template: {why}"),
+            Self::BadPop => f.write_str("proof-of-possession missing or invalid"),
+            Self::BadCertId => f.write_str("certificate reference does not match"),
+            Self::IncorrectData(why) => write!(f, "incorrect data: {why}"),
+            Self::NotAuthorized => f.write_str("sender not authorised for this operation"),
+            Self::CertConfirmed => f.write_str("certificate already confirmed"),
+            Self::Peer(failure) => write!(f, "peer reported {failure}"),
+            Self::UnauthenticatedError(failure) => {
+                write!(f, "unauthenticated error message (not trusted): {failure}")
+            }
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl From<CryptoError> for Error {
+    fn from(e: CryptoError) -> Self {
+        Self::Crypto(e)
+    }
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn codes_and_names_are_unique() {
-        let all = every_variant();
+        let all = Error::catalogue();
+        assert!(
+            all.windows(2).all(|w| w[0].code() < w[1].code()),
+            "catalogue in code order"
+        );
         let mut codes: Vec<u16> = all.iter().map(Error::code).collect();
         let mut names: Vec<&str> = all.iter().map(Error::name).collect();
         codes.sort_unstable();
@@ -472,7 +480,7 @@ mod tests {
     #[test]
     fn the_documented_table_matches_the_code() {
         let table = include_str!("../../docs/errors.md");
-        for e in every_variant() {
+        for e in Error::catalogue() {
             let kind = match e.kind() {
                 ErrorKind::Local => "local",
                 ErrorKind::Remote => "remote",

@@ -33,6 +33,7 @@ macro_rules! with_digest {
         }
     };
 }
+#[cfg(feature = "rsa")]
 pub(crate) use with_digest;
 
 /// Hash the concatenation of `parts`.

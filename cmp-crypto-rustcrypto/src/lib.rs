@@ -4,13 +4,33 @@
 //!   (and [`SecureRandom`](cmp_core::crypto::SecureRandom), on the operating
 //!   system's RNG): SHA-1/SHA-2 digests, HMAC, PBKDF2, and verification of
 //!   RSA PKCS#1 v1.5, RSASSA-PSS, ECDSA (P-256, P-384), Ed25519 and ML-DSA
-//!   signatures. [`DEFAULT_PROVIDER`] and [`provider()`] give a `'static` one.
+//!   signatures (each but P-256 behind a [cargo feature](#cargo-features)). [`DEFAULT_PROVIDER`] and [`provider()`] give a `'static` one.
 //! - [`PrivateKey`] implements [`cmp_core::crypto::SigningKey`] for the same
 //!   algorithms: load it from PKCS#8, SEC1 or PKCS#1 (DER or PEM), generate
 //!   it ([`KeyAlgorithm`]), write it out as PKCS#8.
 //! - [`ReferenceCa`] (module [`ca`]) is a small certification authority for
 //!   tests, demos and the CLI server: it issues certificates with the
 //!   `x509-cert` builder, revokes them, signs CRLs and saves its records.
+//!
+//! ## Cargo features
+//!
+//! ECDSA on P-256, the SHA-1/SHA-2 digests, HMAC and PBKDF2 (the
+//! password-based MAC of CMP) are always built. Each other signature
+//! algorithm is a feature, all of them on by default:
+//!
+//! | feature   | algorithms                                                  |
+//! |-----------|-------------------------------------------------------------|
+//! | `p384`    | ECDSA on P-384                                              |
+//! | `rsa`     | RSA PKCS#1 v1.5 and RSASSA-PSS (rsaEncryption and id-RSASSA-PSS keys) |
+//! | `ed25519` | Ed25519                                                     |
+//! | `ml-dsa`  | ML-DSA-44, ML-DSA-65, ML-DSA-87                             |
+//!
+//! With `default-features = false` only P-256 and PBM remain: the smallest
+//! build, for firmware. An algorithm that is compiled out is still named by
+//! [`KeyAlgorithm`] and [`SignatureAlgorithm`](cmp_core::crypto::SignatureAlgorithm),
+//! but generating or loading such a key, or verifying such a signature, fails
+//! with [`CryptoError::Unsupported`](cmp_core::crypto::CryptoError::Unsupported);
+//! [`KeyAlgorithm::is_supported`] tells which key types this build has.
 //!
 //! ```
 //! use cmp_core::crypto::{CryptoProvider, SigningKey};
@@ -41,12 +61,21 @@
 extern crate alloc;
 
 pub mod ca;
+#[cfg(not(all(
+    feature = "p384",
+    feature = "rsa",
+    feature = "ed25519",
+    feature = "ml-dsa"
+)))]
+mod disabled;
 mod hash;
 mod keys;
+#[cfg(feature = "ml-dsa")]
 mod ml_dsa_key;
 mod provider;
 mod public_key;
 mod rng;
+#[cfg(feature = "rsa")]
 mod rsa_pss;
 mod verify;
 

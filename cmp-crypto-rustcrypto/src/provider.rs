@@ -20,6 +20,9 @@ use crate::{hash, rng, verify};
 /// RSASSA-PSS with SHA-256/384/512 (MGF1 with the same hash, salt length =
 /// hash length, trailerField 1), ECDSA on P-256 and P-384 with
 /// SHA-256/384/512, Ed25519 and ML-DSA-44/65/87 (pure, empty context).
+/// All but ECDSA P-256 need their [cargo feature](crate#cargo-features);
+/// without it the algorithm (and a key of its type) is
+/// [`CryptoError::Unsupported`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RustCryptoProvider;
 

@@ -1,34 +1,53 @@
 //! `SubjectPublicKeyInfo` encoding and decoding for the supported key types.
 
-use alloc::vec::Vec;
-
 use cmp_core::asn1::oid;
-use cmp_core::crypto::{CryptoError, DigestAlgorithm};
+use cmp_core::crypto::CryptoError;
 use der::Any;
-use der::asn1::{BitString, Null, ObjectIdentifier};
+use der::asn1::{BitString, ObjectIdentifier};
+#[cfg(feature = "ml-dsa")]
 use ml_dsa::{EncodedVerifyingKey, MlDsa44, MlDsa65, MlDsa87, MlDsaParams};
-use rsa::RsaPublicKey;
-use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+#[cfg(feature = "rsa")]
+use {
+    crate::rsa_pss,
+    alloc::vec::Vec,
+    cmp_core::crypto::DigestAlgorithm,
+    der::asn1::Null,
+    rsa::RsaPublicKey,
+    rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey},
+};
 
-use crate::rsa_pss;
+#[cfg(not(all(
+    feature = "p384",
+    feature = "rsa",
+    feature = "ed25519",
+    feature = "ml-dsa"
+)))]
+use crate::disabled;
 
 /// A public key taken out of a `SubjectPublicKeyInfo`.
 pub(crate) enum PublicKey {
     /// RSA, with the hash an id-RSASSA-PSS key is restricted to, if any.
+    #[cfg(feature = "rsa")]
     Rsa {
         key: RsaPublicKey,
         pss_only: Option<PssKey>,
     },
     P256(p256::ecdsa::VerifyingKey),
+    #[cfg(feature = "p384")]
     P384(p384::ecdsa::VerifyingKey),
+    #[cfg(feature = "ed25519")]
     Ed25519(ed25519_dalek::VerifyingKey),
+    #[cfg(feature = "ml-dsa")]
     MlDsa44(ml_dsa::VerifyingKey<MlDsa44>),
+    #[cfg(feature = "ml-dsa")]
     MlDsa65(ml_dsa::VerifyingKey<MlDsa65>),
+    #[cfg(feature = "ml-dsa")]
     MlDsa87(ml_dsa::VerifyingKey<MlDsa87>),
 }
 
 /// An RSA key whose algorithm is id-RSASSA-PSS (usable for PSS only).
+#[cfg(feature = "rsa")]
 pub(crate) struct PssKey {
     /// The hash the key's parameters restrict it to, if they are present.
     pub(crate) hash: Option<DigestAlgorithm>,
@@ -43,6 +62,7 @@ fn key_bytes(spki: &SubjectPublicKeyInfoOwned) -> Result<&[u8], CryptoError> {
         ))
 }
 
+#[cfg(any(feature = "ed25519", feature = "ml-dsa"))]
 fn require_absent_params(spki: &SubjectPublicKeyInfoOwned) -> Result<(), CryptoError> {
     if spki.algorithm.parameters.is_some() {
         return Err(CryptoError::InvalidKey(
@@ -52,6 +72,7 @@ fn require_absent_params(spki: &SubjectPublicKeyInfoOwned) -> Result<(), CryptoE
     Ok(())
 }
 
+#[cfg(feature = "ml-dsa")]
 fn ml_dsa_key<P: MlDsaParams>(bytes: &[u8]) -> Result<ml_dsa::VerifyingKey<P>, CryptoError> {
     let encoded = EncodedVerifyingKey::<P>::try_from(bytes)
         .map_err(|_| CryptoError::InvalidKey("ML-DSA public key length"))?;
@@ -71,10 +92,12 @@ fn ec_curve(spki: &SubjectPublicKeyInfoOwned) -> Result<ObjectIdentifier, Crypto
 }
 
 impl PublicKey {
-    /// Decode the public key of `spki`.
+    /// Decode the public key of `spki`; [`CryptoError::Unsupported`] for an
+    /// algorithm compiled out.
     pub(crate) fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, CryptoError> {
         let bytes = key_bytes(spki)?;
         match spki.algorithm.oid {
+            #[cfg(feature = "rsa")]
             oid::RSA_ENCRYPTION => {
                 // RFC 3279 says NULL; tolerate absent, as many decoders do.
                 if spki
@@ -92,6 +115,7 @@ impl PublicKey {
                     pss_only: None,
                 })
             }
+            #[cfg(feature = "rsa")]
             oid::RSASSA_PSS => {
                 let hash = rsa_pss::key_restriction(spki.algorithm.parameters.as_ref())?;
                 Ok(Self::Rsa {
@@ -99,15 +123,21 @@ impl PublicKey {
                     pss_only: Some(PssKey { hash }),
                 })
             }
+            #[cfg(not(feature = "rsa"))]
+            oid::RSA_ENCRYPTION | oid::RSASSA_PSS => Err(disabled::RSA),
             oid::EC_PUBLIC_KEY => match ec_curve(spki)? {
                 oid::SECP256R1 => p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
                     .map(Self::P256)
                     .map_err(|_| CryptoError::InvalidKey("P-256 point")),
+                #[cfg(feature = "p384")]
                 oid::SECP384R1 => p384::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
                     .map(Self::P384)
                     .map_err(|_| CryptoError::InvalidKey("P-384 point")),
+                #[cfg(not(feature = "p384"))]
+                oid::SECP384R1 => Err(disabled::P384),
                 _ => Err(CryptoError::Unsupported("elliptic curve")),
             },
+            #[cfg(feature = "ed25519")]
             oid::ED25519 => {
                 require_absent_params(spki)?;
                 let bytes: &[u8; 32] = bytes
@@ -117,23 +147,31 @@ impl PublicKey {
                     .map(Self::Ed25519)
                     .map_err(|_| CryptoError::InvalidKey("Ed25519 point"))
             }
+            #[cfg(not(feature = "ed25519"))]
+            oid::ED25519 => Err(disabled::ED25519),
+            #[cfg(feature = "ml-dsa")]
             oid::ML_DSA_44 => {
                 require_absent_params(spki)?;
                 ml_dsa_key(bytes).map(Self::MlDsa44)
             }
+            #[cfg(feature = "ml-dsa")]
             oid::ML_DSA_65 => {
                 require_absent_params(spki)?;
                 ml_dsa_key(bytes).map(Self::MlDsa65)
             }
+            #[cfg(feature = "ml-dsa")]
             oid::ML_DSA_87 => {
                 require_absent_params(spki)?;
                 ml_dsa_key(bytes).map(Self::MlDsa87)
             }
+            #[cfg(not(feature = "ml-dsa"))]
+            oid::ML_DSA_44 | oid::ML_DSA_65 | oid::ML_DSA_87 => Err(disabled::ML_DSA),
             _ => Err(CryptoError::Unsupported("public key algorithm")),
         }
     }
 }
 
+#[cfg(feature = "rsa")]
 fn rsa_key(pkcs1: &[u8]) -> Result<RsaPublicKey, CryptoError> {
     RsaPublicKey::from_pkcs1_der(pkcs1).map_err(|_| CryptoError::InvalidKey("RSA public key"))
 }
@@ -160,6 +198,7 @@ pub(crate) fn ec_algorithm(curve: ObjectIdentifier) -> AlgorithmIdentifierOwned 
 }
 
 /// The `AlgorithmIdentifier` of an rsaEncryption key (NULL parameters).
+#[cfg(feature = "rsa")]
 pub(crate) fn rsa_algorithm() -> AlgorithmIdentifierOwned {
     AlgorithmIdentifierOwned {
         oid: oid::RSA_ENCRYPTION,
@@ -176,6 +215,7 @@ pub(crate) fn bare_algorithm(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned 
 }
 
 /// PKCS#1 `RSAPublicKey` DER of `key`.
+#[cfg(feature = "rsa")]
 pub(crate) fn rsa_public_key_der(key: &RsaPublicKey) -> Result<Vec<u8>, CryptoError> {
     key.to_pkcs1_der()
         .map(|doc| doc.as_bytes().to_vec())

@@ -1,15 +1,21 @@
-//! Signature verification for every [`SignatureAlgorithm`].
+//! Signature verification for every [`SignatureAlgorithm`] built in.
 
 use cmp_core::crypto::{CryptoError, DigestAlgorithm, SignatureAlgorithm};
+#[cfg(feature = "ml-dsa")]
 use ml_dsa::{MlDsaParams, Signature as MlDsaSignature};
+#[cfg(feature = "rsa")]
 use rsa::{Pkcs1v15Sign, Pss, RsaPublicKey};
+#[cfg(feature = "ml-dsa")]
 use signature::Verifier;
 use signature::hazmat::PrehashVerifier;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
+#[cfg(not(all(feature = "rsa", feature = "ed25519", feature = "ml-dsa")))]
+use crate::disabled;
 use crate::hash;
-use crate::public_key::{PssKey, PublicKey};
-use crate::rsa_pss;
+use crate::public_key::PublicKey;
+#[cfg(feature = "rsa")]
+use crate::{public_key::PssKey, rsa_pss};
 
 const WRONG_KEY: CryptoError = CryptoError::InvalidKey("key type does not match the algorithm");
 
@@ -22,20 +28,37 @@ pub(crate) fn verify_signature(
     signature: &[u8],
 ) -> Result<(), CryptoError> {
     // Check what the algorithm asks for before touching the key, so that an
-    // unsupported algorithm is reported as such whatever the key.
+    // unsupported algorithm is reported as such whatever the key (an
+    // algorithm compiled out, too).
     match alg {
+        #[cfg(feature = "rsa")]
         SignatureAlgorithm::RsaPkcs1(h) if !rsa_pkcs1_hash_supported(h) => {
             return Err(CryptoError::Unsupported("RSA PKCS#1 v1.5 hash algorithm"));
         }
+        #[cfg(feature = "rsa")]
         SignatureAlgorithm::RsaPss(h) => rsa_pss::check_signature_params(h, params)?,
+        #[cfg(not(feature = "rsa"))]
+        SignatureAlgorithm::RsaPkcs1(_) | SignatureAlgorithm::RsaPss(_) => {
+            return Err(disabled::RSA);
+        }
+        #[cfg(not(feature = "ed25519"))]
+        SignatureAlgorithm::Ed25519 => return Err(disabled::ED25519),
+        #[cfg(not(feature = "ml-dsa"))]
+        SignatureAlgorithm::MlDsa44 | SignatureAlgorithm::MlDsa65 | SignatureAlgorithm::MlDsa87 => {
+            return Err(disabled::ML_DSA);
+        }
         SignatureAlgorithm::Ecdsa(h) if !ecdsa_hash_supported(h) => {
             return Err(CryptoError::Unsupported("ECDSA hash algorithm"));
         }
         _ => {}
     }
+    // Only RSASSA-PSS signatures have parameters to check.
+    #[cfg(not(feature = "rsa"))]
+    let _ = params;
 
     let key = PublicKey::from_spki(spki)?;
     match (alg, key) {
+        #[cfg(feature = "rsa")]
         (
             SignatureAlgorithm::RsaPkcs1(h),
             PublicKey::Rsa {
@@ -43,6 +66,7 @@ pub(crate) fn verify_signature(
                 pss_only: None,
             },
         ) => verify_rsa_pkcs1(h, &key, message, signature),
+        #[cfg(feature = "rsa")]
         (SignatureAlgorithm::RsaPss(h), PublicKey::Rsa { key, pss_only }) => {
             if let Some(PssKey {
                 hash: Some(restricted),
@@ -61,24 +85,29 @@ pub(crate) fn verify_signature(
             key.verify_prehash(&hash::digest(h, &[message]), &sig)
                 .map_err(|_| CryptoError::BadSignature)
         }
+        #[cfg(feature = "p384")]
         (SignatureAlgorithm::Ecdsa(h), PublicKey::P384(key)) => {
             let sig = p384::ecdsa::DerSignature::from_bytes(signature)
                 .map_err(|_| CryptoError::BadSignature)?;
             key.verify_prehash(&hash::digest(h, &[message]), &sig)
                 .map_err(|_| CryptoError::BadSignature)
         }
+        #[cfg(feature = "ed25519")]
         (SignatureAlgorithm::Ed25519, PublicKey::Ed25519(key)) => {
             let sig = ed25519_dalek::Signature::from_slice(signature)
                 .map_err(|_| CryptoError::BadSignature)?;
             key.verify_strict(message, &sig)
                 .map_err(|_| CryptoError::BadSignature)
         }
+        #[cfg(feature = "ml-dsa")]
         (SignatureAlgorithm::MlDsa44, PublicKey::MlDsa44(key)) => {
             verify_ml_dsa(&key, message, signature)
         }
+        #[cfg(feature = "ml-dsa")]
         (SignatureAlgorithm::MlDsa65, PublicKey::MlDsa65(key)) => {
             verify_ml_dsa(&key, message, signature)
         }
+        #[cfg(feature = "ml-dsa")]
         (SignatureAlgorithm::MlDsa87, PublicKey::MlDsa87(key)) => {
             verify_ml_dsa(&key, message, signature)
         }
@@ -87,6 +116,7 @@ pub(crate) fn verify_signature(
 }
 
 /// The hashes RSASSA-PKCS1-v1_5 is offered with.
+#[cfg(feature = "rsa")]
 pub(crate) fn rsa_pkcs1_hash_supported(hash: DigestAlgorithm) -> bool {
     !matches!(hash, DigestAlgorithm::Sha1)
 }
@@ -99,6 +129,7 @@ pub(crate) fn ecdsa_hash_supported(hash: DigestAlgorithm) -> bool {
     )
 }
 
+#[cfg(feature = "rsa")]
 fn verify_rsa_pkcs1(
     h: DigestAlgorithm,
     key: &RsaPublicKey,
@@ -111,6 +142,7 @@ fn verify_rsa_pkcs1(
         .map_err(|_| CryptoError::BadSignature)
 }
 
+#[cfg(feature = "rsa")]
 fn verify_rsa_pss(
     h: DigestAlgorithm,
     key: &RsaPublicKey,
@@ -123,6 +155,7 @@ fn verify_rsa_pss(
     result.map_err(|_| CryptoError::BadSignature)
 }
 
+#[cfg(feature = "ml-dsa")]
 fn verify_ml_dsa<P: MlDsaParams>(
     key: &ml_dsa::VerifyingKey<P>,
     message: &[u8],

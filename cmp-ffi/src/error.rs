@@ -360,45 +360,7 @@ mod tests {
     /// Every core error maps to the enum value of its own code and name.
     #[test]
     fn core_errors_map_by_code_and_name() {
-        use cmp_core::PeerFailure;
-        use cmp_core::asn1::{BodyType, PkiStatusInfo};
-        let peer = PeerFailure::from_status(BodyType::Ip, PkiStatusInfo::accepted());
-        let errors = [
-            Error::Usage("x"),
-            Error::Config("x"),
-            Error::Encode(der::ErrorKind::Overflow.into()),
-            Error::Crypto(cmp_core::crypto::CryptoError::Rng),
-            Error::Timeout,
-            Error::Store("x".into()),
-            Error::Decode(der::ErrorKind::Overflow.into()),
-            Error::MessageTooLarge { size: 2, max: 1 },
-            Error::NestingTooDeep { max: 1 },
-            Error::MissingProtection,
-            Error::UnsupportedAlgorithm("x".into()),
-            Error::IterationCountTooHigh { count: 2, max: 1 },
-            Error::BadMessageCheck,
-            Error::WrongIntegrity,
-            Error::UnknownCredential,
-            Error::SignerNotTrusted("x"),
-            Error::UnsupportedVersion(9),
-            Error::MissingHeaderField("x"),
-            Error::TransactionIdMismatch,
-            Error::TransactionIdInUse,
-            Error::BadRecipientNonce,
-            Error::BadSenderNonce,
-            Error::BadTime,
-            Error::WrongSender,
-            Error::UnexpectedBody { got: "x" },
-            Error::BadRequest("x"),
-            Error::BadCertTemplate("x"),
-            Error::BadPop,
-            Error::BadCertId,
-            Error::IncorrectData("x"),
-            Error::NotAuthorized,
-            Error::CertConfirmed,
-            Error::Peer(peer.clone()),
-            Error::UnauthenticatedError(peer),
-        ];
+        let errors = Error::catalogue();
         for e in errors {
             let r = Failure::Core(e.clone()).result();
             assert_eq!(r as u32, u32::from(e.code()), "{e:?}");

@@ -436,10 +436,18 @@ pub extern "C" fn cmp_transaction_confirm(
 
 /// Reject the certificate of CMP_EVENT_CERTIFICATE_ISSUED, telling the
 /// server why: `fail_bit` is a PKIFailureInfo bit number (RFC 9810, e.g.
-/// 4 badCertTemplate, 7 incorrectData) and `reason` an optional text (NULL
-/// for none; read during the call only). The transaction then ends
-/// unsuccessfully after the pkiConf. Errors: as cmp_transaction_confirm,
-/// and CMP_USAGE for an unknown bit.
+/// 7 incorrectData, 19 badCertTemplate) and `reason` an optional text (NULL
+/// for none; read during the call only). Queues the certConf carrying the
+/// rejection (`*event` = CMP_EVENT_CONTINUE: send it, then feed the
+/// pkiConf to cmp_transaction_handle_response, which gives
+/// CMP_EVENT_COMPLETED); with implicit confirmation granted nothing can be
+/// sent (the server already took the certificate as accepted) and the
+/// transaction completes at once (CMP_EVENT_COMPLETED). Either way the
+/// exchange itself ended properly, as in the Rust, Python and Node
+/// bindings: cmp_transaction_is_completed is true although no certificate
+/// was accepted, and the rejected one stays readable with
+/// cmp_transaction_output. Errors: as cmp_transaction_confirm, and
+/// CMP_USAGE for an unknown bit.
 #[unsafe(no_mangle)]
 pub extern "C" fn cmp_transaction_reject(
     tx: *mut cmp_transaction,

@@ -1,7 +1,6 @@
 //! The one conversion from `cmp_core::Error` to JS `Error` objects, and the
 //! error table (`docs/errors.md`) as data.
 
-use cmp_core::asn1::{BodyType, PkiStatusInfo};
 use cmp_core::crypto::CryptoError;
 use cmp_core::{Error, ErrorKind, PeerFailure};
 use napi::bindgen_prelude::{Env, JsValue, Object, Status};
@@ -120,51 +119,10 @@ pub(crate) struct ErrorTableRow {
     pub failure_bit: String,
 }
 
-/// One value of every `cmp_core::Error` variant.
-fn every_variant() -> Vec<Error> {
-    let failure = PeerFailure::from_status(BodyType::Error, PkiStatusInfo::default());
-    vec![
-        Error::Usage("x"),
-        Error::Config("x"),
-        Error::Encode(der::ErrorKind::Failed.into()),
-        Error::Crypto(CryptoError::Rng),
-        Error::Timeout,
-        Error::Store(String::new()),
-        Error::Decode(der::ErrorKind::Failed.into()),
-        Error::MessageTooLarge { size: 2, max: 1 },
-        Error::NestingTooDeep { max: 1 },
-        Error::MissingProtection,
-        Error::UnsupportedAlgorithm(String::new()),
-        Error::IterationCountTooHigh { count: 2, max: 1 },
-        Error::BadMessageCheck,
-        Error::WrongIntegrity,
-        Error::UnknownCredential,
-        Error::SignerNotTrusted("x"),
-        Error::UnsupportedVersion(9),
-        Error::MissingHeaderField("x"),
-        Error::TransactionIdMismatch,
-        Error::TransactionIdInUse,
-        Error::BadRecipientNonce,
-        Error::BadSenderNonce,
-        Error::BadTime,
-        Error::WrongSender,
-        Error::UnexpectedBody { got: "x" },
-        Error::BadRequest("x"),
-        Error::BadCertTemplate("x"),
-        Error::BadPop,
-        Error::BadCertId,
-        Error::IncorrectData("x"),
-        Error::NotAuthorized,
-        Error::CertConfirmed,
-        Error::Peer(failure.clone()),
-        Error::UnauthenticatedError(failure),
-    ]
-}
-
 /// Every error the native code can throw, in code order (the rows of docs/errors.md).
 #[napi]
 pub(crate) fn error_table() -> Vec<ErrorTableRow> {
-    every_variant()
+    Error::catalogue()
         .iter()
         .map(|e| ErrorTableRow {
             code: u32::from(e.code()),

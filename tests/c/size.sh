@@ -4,27 +4,25 @@
 # OpenSSL's libcrypto CMP client (tests/c/size/openssl_enroll.c, libcrypto.a).
 # Both: gcc -Os, --gc-sections, glibc linked dynamically, stripped.
 #
-# The size profile is passed with --config so the workspace Cargo.toml stays
-# untouched; it is meant to become [profile.size] there (see cmp-ffi docs).
-# Algorithms: cmp-crypto-rustcrypto has no features yet, so RSA, P-384,
-# Ed25519 and ML-DSA are still linked in; the "P-256 + PBM only" figure
-# needs those features (see the report / cmp-ffi/README.md).
+# cmp-ffi is built with the workspace's [profile.size] (opt-level "z", fat
+# LTO, one codegen unit, panic = "abort", stripped) and --no-default-features:
+# ECDSA P-256 and the password-based MAC only, what the example uses.
+# CMP_FFI_FEATURES adds cmp-ffi features to that, e.g.
+#   CMP_FFI_FEATURES=all-algorithms tests/c/size.sh   # + P-384, RSA, Ed25519, ML-DSA
+#   CMP_FFI_FEATURES="rsa p384" tests/c/size.sh
+# Needs gcc, binutils (size, strip), OpenSSL's libcrypto.a (LIBCRYPTO_A to
+# point elsewhere) and headers, cargo.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 work=$(mktemp -d "${TMPDIR:-/tmp}/cmp-size.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-profile=(--profile size
-  --config 'profile.size.inherits="release"'
-  --config 'profile.size.opt-level="z"'
-  --config 'profile.size.lto="fat"'
-  --config 'profile.size.codegen-units=1'
-  --config 'profile.size.panic="abort"'
-  --config 'profile.size.debug=false'
-  --config 'profile.size.strip="symbols"')
-cargo rustc -p cmp-ffi --lib --crate-type staticlib "${profile[@]}" ${CMP_FFI_FEATURES:+--features "$CMP_FFI_FEATURES"} --quiet
+features=${CMP_FFI_FEATURES:-}
+cargo rustc -p cmp-ffi --lib --crate-type staticlib --profile size --no-default-features \
+  ${features:+--features "$features"} --quiet
 lib=target/size/libcmp_ffi.a
+algorithms="P-256 + PBM${features:+ + $features}"
 
 cflags=(-std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Os -ffunction-sections -fdata-sections -Iinclude)
 ldflags=(-Wl,--gc-sections -Wl,-O1)
@@ -34,13 +32,14 @@ libcrypto=${LIBCRYPTO_A:-$(gcc -print-file-name=libcrypto.a)}
 gcc "${cflags[@]}" tests/c/size/openssl_enroll.c "$libcrypto" -lpthread -ldl "${ldflags[@]}" -o "$work/enroll-libcrypto"
 strip --strip-all "$work/enroll-cmp-rs" "$work/enroll-libcrypto"
 
-printf '\n%-36s %12s %10s %10s\n' "stripped example" "file bytes" "text" "data+bss"
+w=$(( ${#algorithms} + 24 > 38 ? ${#algorithms} + 24 : 38 ))
+printf '\n%-*s %12s %10s %10s\n' "$w" "stripped example" "file bytes" "text" "data+bss"
 row() {
   local f=$1 label=$2
   read -r text data bss _ < <(size "$f" | tail -n 1)
-  printf '%-36s %12s %10s %10s\n' "$label" "$(stat -c %s "$f")" "$text" "$((data + bss))"
+  printf '%-*s %12s %10s %10s\n' "$w" "$label" "$(stat -c %s "$f")" "$text" "$((data + bss))"
 }
-row "$work/enroll-cmp-rs" "cmp-rs (libcmp_ffi.a, size profile)"
-row "$work/enroll-libcrypto" "OpenSSL $(openssl version | cut -d' ' -f2) (libcrypto.a)"
+row "$work/enroll-cmp-rs" "cmp-rs, libcmp_ffi.a ($algorithms)"
+row "$work/enroll-libcrypto" "OpenSSL $(openssl version | cut -d' ' -f2), libcrypto.a"
 echo
 echo "library archive: $(stat -c %s "$lib") bytes ($lib; archives carry unlinked code)"

@@ -6,6 +6,11 @@
 #  4. under valgrind (--error-exitcode=1 --leak-check=full, leaks are errors):
 #     - enroll: ir with MAC, genm, kur signed by the issued certificate through
 #       a signing callback, rr; against OpenSSL's mock servers on loopback
+#     - flows: p10cr; polling (waiting, pollReq/pollRep, the timer); implicit
+#       confirmation; the caller rejecting the certificate; a rejection by
+#       the server (badPOP, cmp_transaction_peer_status); an ir signed with a
+#       certificate and key; against more mock servers with the options each
+#       needs
 #     - parse_test: garbage, truncated and corrupted input to the parse API
 #     - quickstart: the README's C quick start
 # Exits non-zero on any failure. Needs gcc, valgrind, openssl, cargo.
@@ -64,9 +69,29 @@ pids+=("$mac_pid")
 read -r sig_pid sig_port < <(tests/interop/mock-server.sh "$pki" 0 sig)
 pids+=("$sig_pid")
 echo "mac: pid $mac_pid port $mac_port; sig: pid $sig_pid port $sig_port"
+# for tests/c/flows.c, all mac: an ip "waiting", then one pollRep (1 s), then
+# the ip; implicit confirmation granted; every request rejected with badPOP
+read -r poll_pid poll_port < <(MOCK_LOG="$work/mock-poll.log" \
+  tests/interop/mock-server.sh "$pki" 0 mac -poll_count 2 -check_after 1)
+pids+=("$poll_pid")
+read -r implicit_pid implicit_port < <(MOCK_LOG="$work/mock-implicit.log" \
+  tests/interop/mock-server.sh "$pki" 0 mac -grant_implicitconf)
+pids+=("$implicit_pid")
+read -r rejecting_pid rejecting_port < <(MOCK_LOG="$work/mock-rejecting.log" \
+  tests/interop/mock-server.sh "$pki" 0 mac -pkistatus 2 -failure 9 -statusstring "mock rejection")
+pids+=("$rejecting_pid")
+echo "poll: pid $poll_pid port $poll_port; implicit: pid $implicit_pid port $implicit_port;" \
+  "rejecting: pid $rejecting_pid port $rejecting_port"
 
 step "enroll (ir + genm, kur + rr) under valgrind"
 "${vg[@]}" "$work/enroll" "$pki" "$mac_port" "$sig_port"
+
+for run in "p10cr $mac_port" "poll $poll_port" "implicit $implicit_port" "reject $mac_port" \
+           "rejected $rejecting_port" "sig $sig_port"; do
+  read -r flow port <<<"$run"
+  step "flows: $flow under valgrind"
+  "${vg[@]}" "$work/flows" "$pki" "$flow" "$port"
+done
 
 step "parse_test (natively, then under valgrind)"
 # every truncation and corruption natively, every 8th under valgrind

@@ -413,8 +413,9 @@ impl Policy {
     /// Answer a genm (RFC 9483 section 4.3, RFC 9810 section 5.3.19):
     ///
     /// * caCerts: the issuing CA certificate and the chain up to the root;
-    /// * rootCaKeyUpdate (with or without rootCaCert): no update, so the
-    ///   itav without a value;
+    /// * rootCaKeyUpdate (with or without rootCaCert), or rootCaCert alone
+    ///   (RFC 9483 section 4.3.2): no update, so a rootCaKeyUpdate itav
+    ///   without a value;
     /// * certReqTemplate: a template with an empty subject and, in keySpec,
     ///   id-regCtrl-algId for an EC P-256 key;
     /// * crlStatusList: id-it-crls with the current CRL, or without a value
@@ -454,6 +455,9 @@ impl Policy {
                 oid::IT_ROOT_CA_KEY_UPDATE => Some(itav_of(&InfoValue::RootCaKeyUpdate(None))?),
                 // the old root accompanying rootCaKeyUpdate: no answer of its own
                 oid::IT_ROOT_CA_CERT if wants_root_update => None,
+                // RFC 9483 section 4.3.2 asks with rootCaCert alone: answered by
+                // rootCaKeyUpdate, without a value as long as the root is not renewed
+                oid::IT_ROOT_CA_CERT => Some(itav_of(&InfoValue::RootCaKeyUpdate(None))?),
                 oid::IT_CERT_REQ_TEMPLATE => Some(cert_req_template()?),
                 oid::IT_CRL_STATUS_LIST => match InfoValue::from_itav(itav) {
                     Ok(Some(InfoValue::CrlStatusList(list))) => Some(self.crls(&list, now)?),

@@ -379,9 +379,7 @@ impl Responder {
             | BodyType::P10cr
             | BodyType::Rr
             | BodyType::Genm => {
-                if msg.recip_nonce().is_some() && msg.body_type() != BodyType::Genm {
-                    // a first message answers nothing; a recipNonce is allowed but ignored
-                }
+                // A first message answers nothing: a recipNonce in it is ignored.
                 let pending =
                     PendingRequest::new(Arc::clone(&self.config), ctx.clone(), msg, auth, None, 0)
                         .map_err(fail)?;
