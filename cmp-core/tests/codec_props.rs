@@ -23,6 +23,17 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
 use x509_cert::request::CertReq;
 
+/// A positive INTEGER in minimal two's-complement form (what DER requires).
+fn int(v: u64) -> Int {
+    let b = v.to_be_bytes();
+    let start = b.iter().position(|x| *x != 0).unwrap_or(7);
+    let mut bytes = b[start..].to_vec();
+    if bytes[0] & 0x80 != 0 {
+        bytes.insert(0, 0);
+    }
+    Int::new(&bytes).unwrap()
+}
+
 fn pki(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/../tests/vectors/pki/{name}",
@@ -158,7 +169,7 @@ fn template() -> impl Strategy<Value = CertTemplate> {
         .prop_map(|(subject, c, serial, with_validity)| CertTemplate {
             subject,
             public_key: c.map(|c| c.tbs_certificate().subject_public_key_info().clone()),
-            serial_number: serial.map(|s| Int::new(&s.to_be_bytes()).unwrap()),
+            serial_number: serial.map(|s| int(u64::from(s))),
             validity: with_validity.then(|| OptionalValidity {
                 not_before: None,
                 not_after: Some(x509_cert::time::Time::GeneralTime(
@@ -243,7 +254,7 @@ fn cert_rep() -> impl Strategy<Value = CertRepMessage> {
 fn cert_id() -> impl Strategy<Value = CertId> {
     (general_name(), 1u64..u64::MAX).prop_map(|(issuer, s)| CertId {
         issuer,
-        serial_number: Int::new(&s.to_be_bytes()).unwrap(),
+        serial_number: int(s),
     })
 }
 
@@ -266,11 +277,8 @@ fn body(depth: u32) -> BoxedStrategy<PkiBody> {
             1..3
         )
         .prop_map(PkiBody::Popdecc),
-        proptest::collection::vec(
-            any::<u32>().prop_map(|v| Int::new(&v.to_be_bytes()).unwrap()),
-            1..3
-        )
-        .prop_map(PkiBody::Popdecr),
+        proptest::collection::vec(any::<u32>().prop_map(|v| int(u64::from(v))), 1..3)
+            .prop_map(PkiBody::Popdecr),
         cert_req_messages().prop_map(PkiBody::Kur),
         cert_rep().prop_map(PkiBody::Kup),
         cert_req_messages().prop_map(PkiBody::Krr),
@@ -562,4 +570,30 @@ fn oversized_and_too_deeply_nested_messages_are_rejected() {
         ParsedMessage::decode(&der, &limits).unwrap_err(),
         cmp_core::Error::NestingTooDeep { max: 2 }
     );
+}
+
+/// Found by the `decode` fuzz target: a certificate in extraCerts spells out
+/// `version [0] v1`, the DEFAULT that DER forbids encoding. The derived
+/// decoders accept it and re-encoding drops those 5 bytes, so the message
+/// layer must refuse it rather than silently change what the peer sent.
+#[test]
+fn non_canonical_input_is_refused_not_silently_changed() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/regressions/decode/extracert-explicit-default-version-v1"
+    ))
+    .unwrap();
+    // the raw types decode it, losing bytes...
+    let lossy = PkiMessage::from_der(&bytes).unwrap();
+    assert_ne!(lossy.to_der().unwrap(), bytes);
+    // ...the message layer refuses it with a typed decode error
+    match ParsedMessage::decode(&bytes, &Limits::DEFAULT) {
+        Err(cmp_core::Error::Decode(e)) => {
+            assert!(
+                matches!(e.kind(), der::ErrorKind::Noncanonical { .. }),
+                "{e}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -33,6 +33,17 @@ impl ParsedMessage {
             });
         }
         let message = PkiMessage::from_der(bytes).map_err(Error::Decode)?;
+        // The derived decoders accept some non-DER input (e.g. a DEFAULT value
+        // spelled out, or skipped context-specific fields) and re-encoding
+        // then differs. Accept only canonical DER: nothing the peer sent is
+        // silently dropped or changed.
+        if super::encode(&message)? != bytes {
+            return Err(Error::Decode(der::Error::from(
+                der::ErrorKind::Noncanonical {
+                    tag: der::Tag::Sequence,
+                },
+            )));
+        }
         check_nesting(&message, limits.max_nesting_depth, 0)?;
         check_certificate_counts(&message, limits.max_certificates)?;
         let (header, body) = header_and_body_tlv(bytes).map_err(Error::Decode)?;
