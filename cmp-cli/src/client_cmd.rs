@@ -418,7 +418,7 @@ impl Protection {
             }
             let mut pool = cert_file;
             pool.extend(untrusted.iter().cloned());
-            let chain = issuer_chain(&cert, &pool);
+            let chain = files::own_chain(&cert, &pool);
             let key: Arc<dyn SigningKey> = Arc::new(key);
             (
                 Protector::Signature {
@@ -488,32 +488,6 @@ impl Protection {
         config.total_timeout = conn.timeout.filter(|t| *t > 0);
         Ok(config)
     }
-}
-
-/// The issuers of `cert` found in `pool` by name, issuer first, without a
-/// self-signed root.
-fn issuer_chain(cert: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
-    let mut chain: Vec<Certificate> = Vec::new();
-    let mut current = cert.clone();
-    for _ in 0..8 {
-        let tbs = current.tbs_certificate();
-        if tbs.issuer() == tbs.subject() {
-            break;
-        }
-        let Some(issuer) = pool
-            .iter()
-            .find(|c| c.tbs_certificate().subject() == tbs.issuer())
-        else {
-            break;
-        };
-        let itbs = issuer.tbs_certificate();
-        if itbs.issuer() == itbs.subject() || chain.contains(issuer) {
-            break;
-        }
-        chain.push(issuer.clone());
-        current = issuer.clone();
-    }
-    chain
 }
 
 // ----- genm -----
@@ -984,7 +958,7 @@ fn oid_text(o: &ObjectIdentifier) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
@@ -1023,7 +997,7 @@ mod tests {
     fn own_chain_leaves_out_the_root() {
         let ee = files::read_cert(&pki("ee.crt")).unwrap();
         let pool = files::read_certs(&pki("chain.crt")).unwrap();
-        let chain = issuer_chain(&ee, &pool);
+        let chain = files::own_chain(&ee, &pool);
         assert_eq!(chain.len(), 1);
         assert_eq!(
             chain[0].tbs_certificate().subject().to_string(),

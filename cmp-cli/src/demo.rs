@@ -22,6 +22,7 @@ use cmp_crypto_rustcrypto::{KeyAlgorithm, PrivateKey, ReferenceCa, RustCryptoPro
 use x509_cert::Certificate;
 use x509_cert::name::Name;
 
+use crate::client_cmd::hex;
 use crate::http::{HttpUrl, post_pkixcmp};
 use crate::serve::{self, CaSource, ServerConfig};
 
@@ -224,10 +225,6 @@ fn print_cert(c: &Certificate) {
         tbs.validity().not_before.to_date_time(),
         tbs.validity().not_after.to_date_time()
     );
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -166,6 +166,19 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8], private: bool) -> CliResult<
     file.flush().map_err(fail)
 }
 
+/// The issuers of `cert` found in `pool` by name, issuer first, without a
+/// self-signed root: the chain a sender puts after its own certificate.
+pub(crate) fn own_chain(cert: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
+    let mut chain = cmp_core::trust::issuer_chain(cert, pool);
+    if chain
+        .last()
+        .is_some_and(|c| c.tbs_certificate().issuer() == c.tbs_certificate().subject())
+    {
+        chain.pop();
+    }
+    chain
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

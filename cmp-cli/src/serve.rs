@@ -393,7 +393,7 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     rc.name = Some(ca.name().clone());
     if let Some((key, cert)) = config.signer {
         rc.name = Some(cert.tbs_certificate().subject().clone());
-        let signer_chain = chain_of(&cert, &pool);
+        let signer_chain = crate::files::own_chain(&cert, &pool);
         rc.signer = Some(Protector::Signature {
             key: Arc::new(key),
             cert,
@@ -540,30 +540,6 @@ fn demo_ca(db: &Db, now: Timestamp) -> Result<ReferenceCa, String> {
 
 fn is_self_signed(cert: &Certificate) -> bool {
     cert.tbs_certificate().issuer() == cert.tbs_certificate().subject()
-}
-
-/// The certificates above `cert` found in `pool`, issuer first, up to (not
-/// including) a self-signed root.
-fn chain_of(cert: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
-    let mut chain: Vec<Certificate> = Vec::new();
-    let mut current = cert.clone();
-    for _ in 0..8 {
-        if is_self_signed(&current) {
-            break;
-        }
-        let Some(issuer) = pool
-            .iter()
-            .find(|c| c.tbs_certificate().subject() == current.tbs_certificate().issuer())
-        else {
-            break;
-        };
-        if is_self_signed(issuer) || chain.contains(issuer) {
-            break;
-        }
-        chain.push(issuer.clone());
-        current = issuer.clone();
-    }
-    chain
 }
 
 /// Lower-case hex.

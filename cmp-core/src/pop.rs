@@ -3,7 +3,8 @@
 
 use der::Encode;
 use der::asn1::{BitString, Null};
-use spki::SubjectPublicKeyInfoOwned;
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use x509_cert::request::CertReq;
 
 use crate::alg;
 use crate::asn1::{
@@ -60,14 +61,44 @@ pub fn verify_signature_pop(msg: &CertReqMsg, provider: &dyn CryptoProvider) -> 
             (input.to_der().map_err(Error::Encode)?, &input.public_key)
         }
     };
-    let sig_alg =
-        alg::signature_from_identifier(&popo.algorithm_identifier).map_err(|_| Error::BadPop)?;
-    let sig = popo.signature.as_bytes().ok_or(Error::BadPop)?;
-    match provider.verify_signature(sig_alg, &popo.algorithm_identifier, key, &signed, sig) {
+    verify_pop_signature(
+        provider,
+        &popo.algorithm_identifier,
+        key,
+        &signed,
+        popo.signature.as_bytes(),
+    )
+}
+
+/// A PKCS#10 request's self-signature, which is its proof-of-possession
+/// (p10cr): `BadPop` when it does not verify.
+pub fn verify_csr_pop(csr: &CertReq, provider: &dyn CryptoProvider) -> Result<()> {
+    let info = csr.info.to_der().map_err(Error::Encode)?;
+    verify_pop_signature(
+        provider,
+        &csr.algorithm,
+        &csr.info.public_key,
+        &info,
+        csr.signature.as_bytes(),
+    )
+}
+
+/// `signature` by `key` over `signed` under `alg`, or `BadPop`; only a
+/// failure of the provider itself is reported as such.
+fn verify_pop_signature(
+    provider: &dyn CryptoProvider,
+    alg: &AlgorithmIdentifierOwned,
+    key: &SubjectPublicKeyInfoOwned,
+    signed: &[u8],
+    signature: Option<&[u8]>,
+) -> Result<()> {
+    let sig_alg = alg::signature_from_identifier(alg).map_err(|_| Error::BadPop)?;
+    let sig = signature.ok_or(Error::BadPop)?;
+    match provider.verify_signature(sig_alg, alg, key, signed, sig) {
         Ok(()) => Ok(()),
-        Err(CryptoError::BadSignature)
-        | Err(CryptoError::InvalidKey(_))
-        | Err(CryptoError::Unsupported(_)) => Err(Error::BadPop),
+        Err(
+            CryptoError::BadSignature | CryptoError::InvalidKey(_) | CryptoError::Unsupported(_),
+        ) => Err(Error::BadPop),
         Err(e) => Err(Error::Crypto(e)),
     }
 }

@@ -596,3 +596,29 @@ pub fn validate_chain(
     }
     Err(untrusted(failure.why.unwrap_or(NO_PATH)))
 }
+
+/// The issuer chain of `cert` found in `pool` by name, issuer first, up to
+/// and including a self-issued root if the pool has one (at most 8 deep).
+/// Names only: nothing is verified (see [`validate_chain`] for that).
+pub fn issuer_chain(cert: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
+    let mut chain: Vec<Certificate> = Vec::new();
+    let mut current = cert;
+    for _ in 0..8 {
+        let tbs = current.tbs_certificate();
+        if tbs.issuer() == tbs.subject() {
+            break;
+        }
+        let Some(issuer) = pool
+            .iter()
+            .find(|c| c.tbs_certificate().subject() == tbs.issuer())
+        else {
+            break;
+        };
+        if chain.contains(issuer) {
+            break;
+        }
+        chain.push(issuer.clone());
+        current = issuer;
+    }
+    chain
+}

@@ -610,7 +610,7 @@ impl ClientTransaction {
             .map(|t| Timestamp::from_generalized_time(&t));
         let mut pool = extra_certs.clone();
         pool.extend(ca_pubs.iter().cloned());
-        let chain = issuer_chain(&cert, &pool);
+        let chain = crate::trust::issuer_chain(&cert, &pool);
         self.state = State::AwaitingConfirm {
             issued: Box::new(cert.clone()),
             cert_req_id,
@@ -766,29 +766,4 @@ fn cert_hash_algorithm(
             true,
         ),
     }
-}
-
-/// The issuer chain of `cert` found in `pool` by name (issuer first, at most
-/// 8 deep, stopping at a self-issued certificate).
-pub(crate) fn issuer_chain(cert: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
-    let mut chain: Vec<Certificate> = Vec::new();
-    let mut current = cert;
-    for _ in 0..8 {
-        let tbs = current.tbs_certificate();
-        if tbs.issuer() == tbs.subject() {
-            break;
-        }
-        let Some(issuer) = pool
-            .iter()
-            .find(|c| c.tbs_certificate().subject() == tbs.issuer())
-        else {
-            break;
-        };
-        if chain.contains(issuer) {
-            break;
-        }
-        chain.push(issuer.clone());
-        current = issuer;
-    }
-    chain
 }

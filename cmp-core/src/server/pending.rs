@@ -14,14 +14,12 @@ use x509_cert::request::CertReq;
 
 use super::store::{Phase, TransactionRecord};
 use super::{Reply, ReplyContext, ResponderConfig, ResponderEvent, build_reply};
-use crate::alg;
 use crate::asn1::{
     BodyType, CertId, CertOrEncCert, CertRepMessage, CertReqMsg, CertResponse, CertTemplate,
     CertifiedKeyPair, ErrorMsgContent, InfoTypeAndValue, PkiBody, PkiStatus, PkiStatusInfo,
     PollRep, ProofOfPossession, RevDetails, RevRepContent, oid,
 };
 use crate::client::EnrollKind;
-use crate::crypto::CryptoError;
 use crate::error::{Error, Result};
 use crate::message::ParsedMessage;
 use crate::pop;
@@ -88,7 +86,7 @@ impl PendingRequest {
                 (RequestKind::Enroll(kind), req.cert_req.cert_req_id)
             }
             PkiBody::P10cr(csr) => {
-                check_csr(&config, csr)?;
+                pop::verify_csr_pop(csr, config.provider.as_ref())?;
                 (RequestKind::P10cr, -1)
             }
             PkiBody::Rr(details) => {
@@ -479,24 +477,4 @@ fn is_authorized_ra(config: &ResponderConfig, auth: &Authenticated) -> bool {
         signer.tbs_certificate().get_extension::<ExtendedKeyUsage>(),
         Ok(Some((_, eku))) if eku.0.contains(&oid::KP_CMC_RA)
     )
-}
-
-/// The CSR's self-signature is its proof-of-possession.
-fn check_csr(config: &ResponderConfig, csr: &CertReq) -> Result<()> {
-    let info = csr.info.to_der().map_err(Error::Encode)?;
-    let sig_alg = alg::signature_from_identifier(&csr.algorithm).map_err(|_| Error::BadPop)?;
-    let sig = csr.signature.as_bytes().ok_or(Error::BadPop)?;
-    match config.provider.verify_signature(
-        sig_alg,
-        &csr.algorithm,
-        &csr.info.public_key,
-        &info,
-        sig,
-    ) {
-        Ok(()) => Ok(()),
-        Err(
-            CryptoError::BadSignature | CryptoError::InvalidKey(_) | CryptoError::Unsupported(_),
-        ) => Err(Error::BadPop),
-        Err(e) => Err(Error::Crypto(e)),
-    }
 }
