@@ -10,7 +10,10 @@
 //! bound); [`run`] is the `cmp serve` subcommand around it, with signal
 //! handling.
 
+mod backend;
+mod pg;
 mod policy;
+mod records;
 mod state;
 
 use std::collections::HashMap;
@@ -40,7 +43,9 @@ use der::{Decode, DecodePem, Encode, EncodePem};
 use x509_cert::Certificate;
 
 use self::policy::Policy;
-use self::state::{Db, keys};
+use self::backend::Backend;
+use self::records::Meta;
+use self::state::keys;
 
 /// Largest accepted request body.
 const MAX_BODY: usize = 1 << 20;
@@ -107,8 +112,18 @@ pub(crate) struct ServeArgs {
     grant_implicit_confirm: bool,
     /// SQLite file for issued and revoked certificates and open
     /// transactions (created if missing); in memory without it
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "store")]
     state: Option<PathBuf>,
+    /// PostgreSQL database shared by several `cmp serve` instances, as a
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB URL (or env:VAR holding
+    /// one): open transactions, issued and revoked certificates, the CA
+    /// settings. The schema is created or migrated at start.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// How long an open transaction may wait for the client's next message,
+    /// seconds; expired ones are swept (an unconfirmed certificate is revoked)
+    #[arg(long, value_name = "SECS", default_value_t = TRANSACTION_LIFETIME_SECS)]
+    transaction_lifetime: u64,
     /// Exit after answering N HTTP requests
     #[arg(long, value_name = "N")]
     max_requests: Option<u64>,
@@ -156,6 +171,8 @@ pub(crate) struct ServerConfig {
     pub(crate) grant_implicit_confirm: bool,
     /// SQLite state file.
     pub(crate) state: Option<PathBuf>,
+    /// PostgreSQL URL (or env:VAR) of a shared store.
+    pub(crate) store: Option<String>,
     /// Stop after this many HTTP requests.
     pub(crate) max_requests: Option<u64>,
     /// Log transactions on stderr.
@@ -179,6 +196,7 @@ impl ServerConfig {
             poll: 0,
             grant_implicit_confirm: false,
             state: None,
+            store: None,
             max_requests: None,
             log: false,
             transaction_lifetime: TRANSACTION_LIFETIME_SECS,
@@ -239,9 +257,10 @@ impl ServerConfig {
             poll: args.poll,
             grant_implicit_confirm: args.grant_implicit_confirm,
             state: args.state.clone(),
+            store: args.store.clone(),
             max_requests: args.max_requests,
             log: true,
-            transaction_lifetime: TRANSACTION_LIFETIME_SECS,
+            transaction_lifetime: args.transaction_lifetime,
         })
     }
 }
@@ -362,8 +381,9 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
         return Err(String::from("--key does not match --cert"));
     }
     let now = Timestamp::now();
-    let db = Arc::new(Db::open(config.state.as_deref())?);
-    let ca = set_up_ca(config.ca, &db, now)?;
+    let backend = Backend::open(config.state.as_deref(), config.store.as_deref())?;
+    let ca = backend.with_setup_lock(|| set_up_ca(config.ca, &backend, now))?;
+    let records = backend.records();
     if let Some(path) = &config.root_out {
         let pem = ca
             .root()
@@ -376,7 +396,7 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let mut pool = chain.clone();
     pool.extend(config.extra_certs.iter().cloned());
 
-    let store: Arc<dyn TransactionStore> = db.clone();
+    let store: Arc<dyn TransactionStore> = backend.transactions();
     let mut rc = ResponderConfig::new(Arc::new(RustCryptoProvider), store);
     rc.transaction_lifetime = config.transaction_lifetime.max(1);
     if !config.secrets.is_empty() {
@@ -418,15 +438,14 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
         .ok_or_else(|| format!("{} is not an IP address", config.listen))?;
 
     if config.log {
+        let issued = records.issued_count(&ca).map_err(|e| e.to_string())?;
+        let revoked = records.revoked(&ca).map_err(|e| e.to_string())?.len();
         eprintln!(
             "cmp serve: CA \"{}\" ({} issued, {} revoked){}; MAC references: {}; signer: {}; poll: {}; implicit confirmation: {}",
             ca.name(),
-            ca.issued_count(),
-            ca.revoked().count(),
-            match &config.state {
-                Some(p) => format!(", state in {}", p.display()),
-                None => String::new(),
-            },
+            issued,
+            revoked,
+            backend.describe(config.state.as_deref()),
             if config.secrets.is_empty() {
                 String::from("none")
             } else {
@@ -456,8 +475,8 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let mut worker = Worker {
         http: Some(http),
         responder,
-        policy: Policy::new(ca, Arc::clone(&db), config.poll),
-        db,
+        policy: Policy::new(ca, records, config.poll),
+        backend,
         log: TxLog {
             open: HashMap::new(),
             enabled: config.log,
@@ -479,7 +498,8 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
 }
 
 /// The CA from `source`, with the records saved in `db`.
-fn set_up_ca(source: CaSource, db: &Db, now: Timestamp) -> Result<ReferenceCa, String> {
+fn set_up_ca(source: CaSource, backend: &Backend, now: Timestamp) -> Result<ReferenceCa, String> {
+    let db = backend.meta();
     let mut ca = match source {
         CaSource::Files { key, cert, chain } => {
             ReferenceCa::new(key, cert, chain).map_err(|e| format!("--ca-cert/--ca-key: {e}"))?
@@ -500,6 +520,11 @@ fn set_up_ca(source: CaSource, db: &Db, now: Timestamp) -> Result<ReferenceCa, S
             "the state file holds the records of another CA (\"{other}\")"
         ));
     }
+    if backend.shared() {
+        // The records are rows, shared by every instance.
+        db.put_meta(&[(keys::CA_CERT, &cert_der)])?;
+        return Ok(ca);
+    }
     if let Some(state) = db.get_meta(keys::CA_STATE)? {
         ca.import_state(&state)
             .map_err(|e| format!("cannot restore the CA records: {e}"))?;
@@ -512,7 +537,7 @@ fn set_up_ca(source: CaSource, db: &Db, now: Timestamp) -> Result<ReferenceCa, S
 }
 
 /// The demo hierarchy saved in `db`, or a new one (saved there).
-fn demo_ca(db: &Db, now: Timestamp) -> Result<ReferenceCa, String> {
+fn demo_ca(db: &dyn Meta, now: Timestamp) -> Result<ReferenceCa, String> {
     if let (Some(key), Some(cert), Some(root)) = (
         db.get_meta(keys::DEMO_KEY)?,
         db.get_meta(keys::DEMO_CERT)?,
@@ -618,7 +643,7 @@ struct Worker {
     http: Option<tiny_http::Server>,
     responder: Responder,
     policy: Policy,
-    db: Arc<Db>,
+    backend: Backend,
     log: TxLog,
     stop: ShutdownHandle,
     max_requests: Option<u64>,
@@ -655,7 +680,7 @@ impl Worker {
         // Stop accepting (closes the listening socket), then save.
         self.http = None;
         self.policy.save()?;
-        self.db.flush()?;
+        self.backend.flush()?;
         if self.log.enabled {
             eprintln!("cmp serve: stopped after {handled} request(s)");
         }
@@ -666,7 +691,7 @@ impl Worker {
     /// are revoked (RFC 9483 section 4.1.1: a missing certConf is a rejection).
     fn sweep(&mut self) {
         let now = Timestamp::now();
-        let expired = match self.db.take_expired(now) {
+        let expired = match self.backend.take_expired(now) {
             Ok(e) => e,
             Err(e) => {
                 if self.log.enabled {
@@ -781,7 +806,10 @@ impl Worker {
         }
         for r in std::iter::once(&reply).chain(reply.inner.iter()) {
             match &r.event {
-                Some(ResponderEvent::Confirmed(_)) => notes.push(String::from("confirmed")),
+                Some(ResponderEvent::Confirmed(cert)) => {
+                    self.policy.confirmed(cert, now);
+                    notes.push(String::from("confirmed"));
+                }
                 Some(ResponderEvent::ConfirmationRejected { cert, .. }) => {
                     let what = self.policy.revoke_unconfirmed(cert, now);
                     notes.push(format!("rejected by the client in certConf; {what}"));

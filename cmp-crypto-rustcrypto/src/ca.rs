@@ -376,6 +376,28 @@ impl ReferenceCa {
     /// extension (a keyUsage with no bits or with keyCertSign, an empty
     /// subjectAltName or extendedKeyUsage, one of them twice).
     pub fn issue(&mut self, req: &IssueRequest, now: Timestamp) -> Result<Certificate, CaError> {
+        for _ in 0..SERIAL_ATTEMPTS {
+            let cert = self.issue_unrecorded(req, now)?;
+            let serial = serial_of(&cert);
+            if !self.issued.contains_key(&serial) {
+                self.issued.insert(serial, cert.clone());
+                return Ok(cert);
+            }
+        }
+        Err(CaError::Crypto(CryptoError::Rng))
+    }
+
+    /// Issue a certificate for `req` at time `now` as [`issue`](Self::issue)
+    /// does, with a fresh random serial number, but without recording it:
+    /// for callers that keep the records elsewhere (a database shared by
+    /// several servers) and make sure there that the serial number is unique.
+    ///
+    /// Fails like [`issue`](Self::issue).
+    pub fn issue_unrecorded(
+        &self,
+        req: &IssueRequest,
+        now: Timestamp,
+    ) -> Result<Certificate, CaError> {
         // Fails early on an SPKI that does not encode.
         req.public_key
             .to_der()
@@ -384,31 +406,15 @@ impl ReferenceCa {
             self.end_entity_extensions(&req.subject, &req.public_key, &req.extensions)?;
         let validity =
             self.end_entity_validity(now, req.validity_secs.unwrap_or(DEFAULT_VALIDITY_SECS))?;
-
-        let mut serial = None;
-        for _ in 0..SERIAL_ATTEMPTS {
-            let candidate = random_serial()?;
-            if !self
-                .issued
-                .contains_key(&normalize_serial(candidate.as_bytes()))
-            {
-                serial = Some(candidate);
-                break;
-            }
-        }
-        let serial = serial.ok_or(CaError::Crypto(CryptoError::Rng))?;
-
-        let cert = sign_certificate(
+        sign_certificate(
             &self.key,
             self.name().clone(),
             req.subject.clone(),
             req.public_key.clone(),
-            serial,
+            random_serial()?,
             validity,
             extensions,
-        )?;
-        self.issued.insert(serial_of(&cert), cert.clone());
-        Ok(cert)
+        )
     }
 
     /// The certificate this CA issued with serial number `serial`
@@ -487,8 +493,21 @@ impl ReferenceCa {
     /// cRLNumber, which is `now` in seconds since the epoch, so it grows
     /// with every CRL issued at a later time.
     pub fn crl(&self, now: Timestamp) -> Result<CertificateList, CaError> {
-        let mut revoked = Vec::with_capacity(self.revoked.len());
-        for entry in self.revoked.values() {
+        self.crl_of(self.revoked.values(), now)
+    }
+
+    /// A CRL as [`crl`](Self::crl) makes it, listing `revoked` instead of
+    /// this CA's own records (kept elsewhere, e.g. in a shared database).
+    ///
+    /// Fails with [`CaError::InvalidReason`] for a reason code a base CRL
+    /// cannot carry.
+    pub fn crl_of<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a Revocation>,
+        now: Timestamp,
+    ) -> Result<CertificateList, CaError> {
+        let mut revoked = Vec::new();
+        for entry in records {
             let entry_extensions = match entry.reason {
                 Some(code) if code != 0 => Some(vec![extension(&crl_reason(code)?, false)?]),
                 _ => None,

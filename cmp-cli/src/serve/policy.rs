@@ -29,7 +29,7 @@ use cmp_core::{Error, Timestamp};
 use cmp_crypto_rustcrypto::{CaError, IssueRequest, ReferenceCa};
 use der::asn1::{Any, ObjectIdentifier};
 use der::oid::AssociatedOid as _;
-use der::{Decode, Encode};
+use der::Decode;
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use x509_cert::ext::Extension;
@@ -38,7 +38,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, SubjectAltName};
 
 use super::hex;
-use super::state::{Db, keys};
+use super::records::{CaRecords, RecordError};
 
 /// id-ce-cRLReasons.
 const CRL_REASONS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
@@ -58,10 +58,9 @@ pub(crate) struct Outcome {
 #[derive(Debug)]
 pub(crate) struct Policy {
     pub(crate) ca: ReferenceCa,
-    db: std::sync::Arc<Db>,
+    /// Where the CA's issued and revoked certificates are recorded.
+    records: Box<dyn CaRecords>,
     poll: u32,
-    /// When the CA's revocation list last changed (CRL freshness for genm).
-    last_revocation: Timestamp,
     /// What the decisions since the caller last emptied it did (several
     /// for a `nested` request).
     pub(crate) outcomes: Vec<Outcome>,
@@ -76,7 +75,8 @@ fn serial_of(cert: &Certificate) -> Vec<u8> {
     normalize(cert.tbs_certificate().serial_number().as_bytes())
 }
 
-fn normalize(serial: &[u8]) -> Vec<u8> {
+/// `serial` without leading zero bytes.
+pub(crate) fn normalize(serial: &[u8]) -> Vec<u8> {
     let start = serial
         .iter()
         .position(|&b| b != 0)
@@ -93,37 +93,49 @@ fn is_ra(cert: &Certificate) -> bool {
 }
 
 impl Policy {
-    pub(crate) fn new(ca: ReferenceCa, db: std::sync::Arc<Db>, poll: u32) -> Self {
-        let last_revocation = ca
-            .revoked()
-            .map(|r| r.revoked_at)
-            .max()
-            .unwrap_or(Timestamp::from_unix_secs(0));
+    pub(crate) fn new(ca: ReferenceCa, records: Box<dyn CaRecords>, poll: u32) -> Self {
         Self {
             ca,
-            db,
+            records,
             poll,
-            last_revocation,
             outcomes: Vec::new(),
         }
     }
 
     /// Save the CA's records.
     pub(crate) fn save(&self) -> Result<(), String> {
-        let cert = self
-            .ca
-            .certificate()
-            .to_der()
-            .map_err(|e| format!("encoding the CA certificate: {e}"))?;
-        let state = self.ca.export_state();
-        self.db
-            .put_meta(&[(keys::CA_CERT, &cert), (keys::CA_STATE, &state)])
+        self.records.save(&self.ca).map_err(|e| e.to_string())
     }
 
-    fn save_or_log(&self) {
-        if let Err(e) = self.save() {
-            eprintln!("cmp serve: cannot save the CA state: {e}");
+    /// Note that the client confirmed `cert`; a failure is logged.
+    pub(crate) fn confirmed(&mut self, cert: &Certificate, now: Timestamp) {
+        if let Err(e) = self.records.confirmed(cert, now) {
+            eprintln!("cmp serve: cannot record the confirmation: {e}");
         }
+    }
+
+    /// The certificate issued with `serial`; a database failure is logged
+    /// and becomes systemFailure.
+    fn find(&self, serial: &[u8]) -> Result<Option<Certificate>, (FailureBit, &'static str)> {
+        self.records
+            .find(&self.ca, serial)
+            .map_err(|e| system_failure(&e))
+    }
+
+    /// Whether `serial` is revoked; a database failure is logged and
+    /// becomes systemFailure.
+    fn is_revoked(&self, serial: &[u8]) -> Result<bool, (FailureBit, &'static str)> {
+        self.records
+            .is_revoked(&self.ca, serial)
+            .map_err(|e| system_failure(&e))
+    }
+
+    /// Whether `cert` is exactly a certificate this CA issued and recorded.
+    fn is_issued_by_us(&self, cert: &Certificate) -> Result<bool, (FailureBit, &'static str)> {
+        if cert.tbs_certificate().issuer() != self.ca.name() {
+            return Ok(false);
+        }
+        Ok(self.find(&serial_of(cert))?.as_ref() == Some(cert))
     }
 
     fn note(&mut self, text: impl Into<String>, finished: bool) {
@@ -137,13 +149,11 @@ impl Policy {
     /// happened, for the log.
     pub(crate) fn revoke_unconfirmed(&mut self, cert: &Certificate, now: Timestamp) -> String {
         let serial = serial_of(cert);
-        match self.ca.revoke(&serial, None, now) {
-            Ok(()) => {
-                self.last_revocation = now;
-                self.save_or_log();
-                format!("certificate {} revoked", hex(&serial))
+        match self.records.revoke(&mut self.ca, &serial, None, now) {
+            Ok(()) => format!("certificate {} revoked", hex(&serial)),
+            Err(RecordError::Ca(CaError::AlreadyRevoked)) => {
+                format!("certificate {} already revoked", hex(&serial))
             }
-            Err(CaError::AlreadyRevoked) => format!("certificate {} already revoked", hex(&serial)),
             Err(e) => format!("cannot revoke certificate {}: {e}", hex(&serial)),
         }
     }
@@ -216,12 +226,23 @@ impl Policy {
         request: &IssueRequest,
         now: Timestamp,
     ) -> cmp_core::Result<Reply> {
-        match self.ca.issue(request, now) {
+        match self.records.issue(&mut self.ca, request, now) {
             Ok(cert) => {
-                self.save_or_log();
                 let implicit = p.implicit_confirm_requested();
-                let reply = p.issue(cert.clone(), None, now)?;
+                let reply = match p.issue(cert.clone(), None, now) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // Issued but never delivered (e.g. another instance
+                        // moved the transaction on): withdraw it.
+                        let what = self.revoke_unconfirmed(&cert, now);
+                        self.note(format!("not delivered: {e}; {what}"), true);
+                        return Err(e);
+                    }
+                };
                 let granted = reply.event.is_some();
+                if granted {
+                    self.confirmed(&cert, now);
+                }
                 self.note(
                     format!(
                         "issued {} to \"{}\"{}",
@@ -237,7 +258,9 @@ impl Policy {
                 );
                 Ok(reply)
             }
-            Err(CaError::BadTemplate(why)) => self.reject(p, FailureBit::BadCertTemplate, why, now),
+            Err(RecordError::Ca(CaError::BadTemplate(why))) => {
+                self.reject(p, FailureBit::BadCertTemplate, why, now)
+            }
             Err(e) => self.reject(p, FailureBit::SystemFailure, &e.to_string(), now),
         }
     }
@@ -253,7 +276,7 @@ impl Policy {
             .map_err(|_| (FailureBit::BadDataFormat, "malformed oldCertID control"))?;
         let old = match (p.signer_certificate(), old_id) {
             (Some(signer), id) => {
-                if !self.ca.is_issued_by_us(signer) {
+                if !self.is_issued_by_us(signer)? {
                     return Err((
                         FailureBit::BadCertId,
                         "kur must be signed with a certificate this CA issued",
@@ -275,8 +298,8 @@ impl Policy {
             (None, Some(id)) => {
                 let ours =
                     matches!(&id.issuer, GeneralName::DirectoryName(n) if n == self.ca.name());
-                match self.ca.find(id.serial_number.as_bytes()) {
-                    Some(cert) if ours => cert.clone(),
+                match self.find(id.serial_number.as_bytes())? {
+                    Some(cert) if ours => cert,
                     _ => {
                         return Err((
                             FailureBit::BadCertId,
@@ -292,7 +315,7 @@ impl Policy {
                 ));
             }
         };
-        if self.ca.is_revoked(&serial_of(&old)) {
+        if self.is_revoked(&serial_of(&old))? {
             return Err((
                 FailureBit::CertRevoked,
                 "the certificate to update is revoked",
@@ -358,8 +381,12 @@ impl Policy {
             );
         };
         let serial = normalize(serial.as_bytes());
-        let cert = match self.ca.find(&serial) {
-            Some(c) if issuer == self.ca.name() => c.clone(),
+        let found = match self.find(&serial) {
+            Ok(f) => f,
+            Err((bit, why)) => return self.reject(p, bit, why, now),
+        };
+        let cert = match found {
+            Some(c) if issuer == self.ca.name() => c,
             _ => {
                 return self.reject(
                     p,
@@ -380,25 +407,27 @@ impl Policy {
                 now,
             );
         }
-        if self.ca.is_revoked(&serial) {
+        let revoked = match self.is_revoked(&serial) {
+            Ok(r) => r,
+            Err((bit, why)) => return self.reject(p, bit, why, now),
+        };
+        if revoked {
             return self.reject(p, FailureBit::CertRevoked, "already revoked", now);
         }
         let reason = match requested_reason(details.crl_entry_details.as_deref()) {
             Ok(r) => r,
             Err(why) => return self.reject(p, FailureBit::BadDataFormat, why, now),
         };
-        match self.ca.revoke(&serial, reason, now) {
+        match self.records.revoke(&mut self.ca, &serial, reason, now) {
             Ok(()) => {}
-            Err(CaError::InvalidReason(_)) => {
+            Err(RecordError::Ca(CaError::InvalidReason(_))) => {
                 return self.reject(p, FailureBit::BadRequest, "invalid revocation reason", now);
             }
-            Err(CaError::AlreadyRevoked) => {
+            Err(RecordError::Ca(CaError::AlreadyRevoked)) => {
                 return self.reject(p, FailureBit::CertRevoked, "already revoked", now);
             }
             Err(e) => return self.reject(p, FailureBit::SystemFailure, &e.to_string(), now),
         }
-        self.last_revocation = now;
-        self.save_or_log();
         self.note(
             format!(
                 "revoked {}{}",
@@ -508,16 +537,19 @@ impl Policy {
     }
 
     fn crl(&self, now: Timestamp) -> cmp_core::Result<x509_cert::crl::CertificateList> {
-        self.ca
-            .crl(now)
+        self.records
+            .crl(&self.ca, now)
             .map_err(|e| Error::Store(format!("cannot sign a CRL: {e}")))
     }
 
     fn crls(&self, have: &[CrlStatus], now: Timestamp) -> cmp_core::Result<InfoTypeAndValue> {
         // The client's CRL is current when it was issued after the last
         // revocation and is still within its validity.
-        let fresh_after = self
-            .last_revocation
+        let last_revocation = self
+            .records
+            .last_revocation(&self.ca)
+            .map_err(|e| Error::Store(e.to_string()))?;
+        let fresh_after = last_revocation
             .unix_secs()
             .max(now.unix_secs().saturating_sub(CRL_VALIDITY_SECS));
         let current = !have.is_empty()
@@ -538,6 +570,12 @@ impl Policy {
             info_value: Some(Any::encode_from(&self.crl(now)?).map_err(Error::Encode)?),
         })
     }
+}
+
+/// Log a records failure; the client sees systemFailure.
+fn system_failure(e: &RecordError) -> (FailureBit, &'static str) {
+    eprintln!("cmp serve: CA records: {e}");
+    (FailureBit::SystemFailure, "the CA records are unavailable")
 }
 
 fn itav_of(value: &InfoValue) -> cmp_core::Result<InfoTypeAndValue> {

@@ -459,6 +459,11 @@ impl Responder {
     }
 
     fn load(&self, ctx: &ReplyContext, now: Timestamp) -> Result<TransactionRecord> {
+        self.load_raw(ctx, now).map(|(record, _)| record)
+    }
+
+    /// The record and its serialized form (for [`TransactionStore::replace`]).
+    fn load_raw(&self, ctx: &ReplyContext, now: Timestamp) -> Result<(TransactionRecord, Vec<u8>)> {
         let bytes = self
             .config
             .store
@@ -466,7 +471,7 @@ impl Responder {
             .ok_or(Error::BadRequest(
                 "no open transaction with this transactionID",
             ))?;
-        TransactionRecord::from_bytes(&bytes)
+        Ok((TransactionRecord::from_bytes(&bytes)?, bytes))
     }
 
     fn cert_conf(
@@ -475,7 +480,7 @@ impl Responder {
         ctx: &ReplyContext,
         now: Timestamp,
     ) -> Result<Handled> {
-        let mut record = self.load(ctx, now)?;
+        let (mut record, loaded) = self.load_raw(ctx, now)?;
         let PkiBody::CertConf(statuses) = msg.body() else {
             return Err(Error::UnexpectedBody {
                 got: msg.body_type().name(),
@@ -534,11 +539,23 @@ impl Responder {
         record.phase = Phase::Done as u8;
         record.issued = None;
         record.last_nonce = OctetString::new(reply.1).map_err(Error::Encode)?;
-        self.config.store.update(
+        // Compare-and-swap: of two certConfs racing on two front ends only
+        // one confirms; an expired (swept) transaction is not revived.
+        let replaced = self.config.store.replace(
             &ctx.transaction_id,
+            &loaded,
             record.to_bytes()?,
             now.plus_secs(self.config.transaction_lifetime),
+            now,
         )?;
+        if !replaced {
+            return match self.load(ctx, now).and_then(|r| r.phase()) {
+                Ok(Phase::Done) => Err(Error::CertConfirmed),
+                _ => Err(Error::BadRequest(
+                    "the transaction changed meanwhile or expired",
+                )),
+            };
+        }
         Ok(Handled::Reply(Reply {
             bytes: reply.0,
             body: BodyType::PkiConf,

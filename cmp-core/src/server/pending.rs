@@ -423,9 +423,22 @@ impl PendingRequest {
             polls: self.polls,
         };
         let expires = now.plus_secs(self.config.transaction_lifetime);
-        self.config
-            .store
-            .update(&self.ctx.transaction_id, record.to_bytes()?, expires)?;
+        // Compare-and-swap against the record this request was decided on:
+        // a concurrent request on another front end must not be overwritten.
+        let expected = match &self.record {
+            Some(r) => r.to_bytes()?,
+            None => self.initial_record()?,
+        };
+        let replaced = self.config.store.replace(
+            &self.ctx.transaction_id,
+            &expected,
+            record.to_bytes()?,
+            expires,
+            now,
+        )?;
+        if !replaced {
+            return Err(Error::TransactionIdInUse);
+        }
         Ok(Reply {
             bytes,
             body: body_type,

@@ -33,6 +33,26 @@ pub trait TransactionStore: Send + Sync {
     ) -> Result<bool>;
     /// Replace an existing record.
     fn update(&self, id: &[u8], record: Vec<u8>, expires: Timestamp) -> Result<()>;
+    /// Replace the record only if it is still `expected` and not expired at
+    /// `now` (compare-and-swap); `Ok(false)` when another front end changed
+    /// or removed it meanwhile. Stores shared by several front ends must
+    /// make this atomic (one conditional UPDATE, a row lock); the default
+    /// compares and updates in two steps, which is enough for one process
+    /// with one writer.
+    fn replace(
+        &self,
+        id: &[u8],
+        expected: &[u8],
+        record: Vec<u8>,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        if self.get(id, now)?.as_deref() != Some(expected) {
+            return Ok(false);
+        }
+        self.update(id, record, expires)?;
+        Ok(true)
+    }
     /// Remove a record.
     fn remove(&self, id: &[u8]) -> Result<()>;
     /// Remove every record expired at `now`; returns how many were removed.
@@ -173,6 +193,24 @@ impl TransactionStore for MemoryStore {
     fn update(&self, id: &[u8], record: Vec<u8>, expires: Timestamp) -> Result<()> {
         self.lock()?.insert(id.to_vec(), (record, expires));
         Ok(())
+    }
+
+    fn replace(
+        &self,
+        id: &[u8],
+        expected: &[u8],
+        record: Vec<u8>,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let mut map = self.lock()?;
+        match map.get_mut(id) {
+            Some(entry) if entry.1 > now && entry.0 == expected => {
+                *entry = (record, expires);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     fn remove(&self, id: &[u8]) -> Result<()> {
