@@ -42,8 +42,8 @@ use der::pem::LineEnding;
 use der::{Decode, DecodePem, Encode, EncodePem};
 use x509_cert::Certificate;
 
-use self::policy::Policy;
 use self::backend::Backend;
+use self::policy::Policy;
 use self::records::Meta;
 use self::state::keys;
 

@@ -577,10 +577,7 @@ fn transaction_id_in_use_across_instances() {
     let cert = dir.file("c.pem");
     openssl_ir(&fwd, "/CN=Once", &cert, &[]);
     let seen = fwd.seen();
-    assert_eq!(
-        bodies(&seen),
-        [(0, BodyType::Ir), (1, BodyType::CertConf)]
-    );
+    assert_eq!(bodies(&seen), [(0, BodyType::Ir), (1, BodyType::CertConf)]);
     // The same ir (same transactionID), replayed to the third instance.
     let ir = &seen[0].der;
     let mut up = TcpStream::connect(("127.0.0.1", servers[2].port)).unwrap();
@@ -718,9 +715,15 @@ fn sweep_keeps_confirmed_certificates() {
         thread::sleep(Duration::from_millis(200));
     }
     let (_, is_confirmed, revoked) = issued_row(&pg, &read_cert(&confirmed));
-    assert!(is_confirmed && !revoked, "the confirmed certificate was lost");
+    assert!(
+        is_confirmed && !revoked,
+        "the confirmed certificate was lost"
+    );
     let (_, is_confirmed, revoked) = issued_row(&pg, &read_cert(&unconfirmed));
-    assert!(!is_confirmed && revoked, "the unconfirmed one was not revoked");
+    assert!(
+        !is_confirmed && revoked,
+        "the unconfirmed one was not revoked"
+    );
     assert_eq!(pg.count("SELECT count(*) FROM cmp_issued"), 2);
     assert_eq!(pg.count("SELECT count(*) FROM cmp_revoked"), 1);
     // exactly one instance swept it (each expired row goes to one sweeper)

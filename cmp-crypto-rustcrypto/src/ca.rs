@@ -34,7 +34,7 @@
 //! # }
 //! ```
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, btree_map};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
@@ -378,9 +378,8 @@ impl ReferenceCa {
     pub fn issue(&mut self, req: &IssueRequest, now: Timestamp) -> Result<Certificate, CaError> {
         for _ in 0..SERIAL_ATTEMPTS {
             let cert = self.issue_unrecorded(req, now)?;
-            let serial = serial_of(&cert);
-            if !self.issued.contains_key(&serial) {
-                self.issued.insert(serial, cert.clone());
+            if let btree_map::Entry::Vacant(slot) = self.issued.entry(serial_of(&cert)) {
+                slot.insert(cert.clone());
                 return Ok(cert);
             }
         }

@@ -417,8 +417,10 @@ impl CaRecords for PgRecords {
     fn is_revoked(&self, _ca: &ReferenceCa, serial: &[u8]) -> Result<bool, RecordError> {
         let serial = normalize(serial);
         self.with(|c| {
-            Ok(c.query_opt("SELECT 1 FROM cmp_revoked WHERE serial = $1", &[&serial])?
-                .is_some())
+            Ok(
+                c.query_opt("SELECT 1 FROM cmp_revoked WHERE serial = $1", &[&serial])?
+                    .is_some(),
+            )
         })
     }
 
@@ -448,8 +450,10 @@ impl CaRecords for PgRecords {
             return Ok(());
         }
         let issued = self.with(|c| {
-            Ok(c.query_opt("SELECT 1 FROM cmp_issued WHERE serial = $1", &[&serial])?
-                .is_some())
+            Ok(
+                c.query_opt("SELECT 1 FROM cmp_issued WHERE serial = $1", &[&serial])?
+                    .is_some(),
+            )
         })?;
         Err(RecordError::Ca(if issued {
             CaError::AlreadyRevoked
@@ -482,7 +486,10 @@ impl CaRecords for PgRecords {
     }
 
     fn issued_count(&self, _ca: &ReferenceCa) -> Result<usize, RecordError> {
-        let n: i64 = self.with(|c| c.query_one("SELECT count(*) FROM cmp_issued", &[])?.try_get(0))?;
+        let n: i64 = self.with(|c| {
+            c.query_one("SELECT count(*) FROM cmp_issued", &[])?
+                .try_get(0)
+        })?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 

@@ -212,6 +212,27 @@ impl TransactionStore for Db {
         Ok(())
     }
 
+    fn replace(
+        &self,
+        id: &[u8],
+        expected: &[u8],
+        record: Vec<u8>,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> cmp_core::Result<bool> {
+        // One statement: atomic even with several servers on one file.
+        let changed = self
+            .lock()
+            .map_err(Error::Store)?
+            .execute(
+                "UPDATE transactions SET record = ?3, expires = ?4
+                 WHERE id = ?1 AND record = ?2 AND expires > ?5",
+                params![id, expected, record, secs(expires), secs(now)],
+            )
+            .map_err(store_error)?;
+        Ok(changed == 1)
+    }
+
     fn remove(&self, id: &[u8]) -> cmp_core::Result<()> {
         self.lock()
             .map_err(Error::Store)?
@@ -263,6 +284,17 @@ mod tests {
         assert_eq!(db.len().map_err(|e| e.to_string())?, 2);
         let expired = db.take_expired(t1)?;
         assert_eq!(expired, vec![(b"b".to_vec(), b"x".to_vec())]);
+        // compare-and-swap: only against the current record
+        let r = |r: cmp_core::Result<bool>| r.map_err(|e| e.to_string());
+        assert!(!r(db.replace(b"a", b"r1", b"r4".to_vec(), t2, t1))?);
+        assert!(r(db.replace(b"a", b"r3", b"r4".to_vec(), t2, t1))?);
+        assert!(!r(db.replace(b"a", b"r3", b"r5".to_vec(), t2, t1))?);
+        assert_eq!(
+            db.get(b"a", t1).map_err(|e| e.to_string())?,
+            Some(b"r4".to_vec())
+        );
+        // not once expired
+        assert!(!r(db.replace(b"a", b"r4", b"r5".to_vec(), t2, t2))?);
         db.remove(b"a").map_err(|e| e.to_string())?;
         assert!(db.is_empty().map_err(|e| e.to_string())?);
         db.put_meta(&[("k", b"v1"), ("l", b"w")])?;
