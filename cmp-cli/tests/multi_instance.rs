@@ -22,9 +22,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -247,42 +247,63 @@ struct Forwarded {
 
 type Hook = Box<dyn FnMut(&Forwarded) + Send>;
 
+/// The answers to one certConf sent to two instances: (instance, body type).
+type RacedAnswers = Vec<(usize, Option<BodyType>)>;
+
+/// What the forwarder's connection threads share.
+#[derive(Default)]
+struct Shared {
+    /// Instance ports; `None` once killed.
+    backends: Mutex<Vec<Option<u16>>>,
+    /// Every message forwarded, in order.
+    seen: Mutex<Vec<Forwarded>>,
+    hook: Mutex<Option<Hook>>,
+    next: AtomicUsize,
+    /// Send each certConf to two instances at once.
+    race_cert_conf: AtomicBool,
+    /// The answers' body types of each raced certConf: (instance, body).
+    raced: Mutex<Vec<RacedAnswers>>,
+}
+
+impl Shared {
+    /// The next live instance, round robin: (index, port).
+    fn pick(&self) -> (usize, u16) {
+        let list = self.backends.lock().unwrap();
+        assert!(list.iter().any(Option::is_some), "no live instance left");
+        loop {
+            let i = self.next.fetch_add(1, Ordering::SeqCst) % list.len();
+            if let Some(p) = list[i] {
+                return (i, p);
+            }
+        }
+    }
+}
+
 /// A round-robin HTTP forwarder on loopback (the "load balancer"): each
-/// request goes to the next live instance. `hook` runs after an instance
+/// request goes to the next live instance. The hook runs after an instance
 /// answered and before the answer is passed on.
 struct Forwarder {
     port: u16,
-    backends: Arc<Mutex<Vec<Option<u16>>>>,
-    seen: Arc<Mutex<Vec<Forwarded>>>,
-    hook: Arc<Mutex<Option<Hook>>>,
+    shared: Arc<Shared>,
 }
 
 impl Forwarder {
     fn start(servers: &[Server]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let backends = Arc::new(Mutex::new(
-            servers.iter().map(|s| Some(s.port)).collect::<Vec<_>>(),
-        ));
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let hook: Arc<Mutex<Option<Hook>>> = Arc::new(Mutex::new(None));
-        let next = Arc::new(AtomicUsize::new(0));
-        let (b, s, h) = (backends.clone(), seen.clone(), hook.clone());
+        let shared = Arc::new(Shared::default());
+        *shared.backends.lock().unwrap() = servers.iter().map(|s| Some(s.port)).collect();
+        let sh = shared.clone();
         thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { break };
-                let (b, s, h, next) = (b.clone(), s.clone(), h.clone(), next.clone());
+                let sh = sh.clone();
                 thread::spawn(move || {
-                    let _ = forward(conn, &b, &s, &h, &next);
+                    let _ = forward(conn, &sh);
                 });
             }
         });
-        Self {
-            port,
-            backends,
-            seen,
-            hook,
-        }
+        Self { port, shared }
     }
 
     fn url(&self) -> String {
@@ -294,16 +315,11 @@ impl Forwarder {
     }
 
     fn seen(&self) -> Vec<Forwarded> {
-        self.seen.lock().unwrap().clone()
+        self.shared.seen.lock().unwrap().clone()
     }
 
     fn set_hook(&self, hook: Hook) {
-        *self.hook.lock().unwrap() = Some(hook);
-    }
-
-    /// Stop sending to instance `i` (it was killed).
-    fn drop_backend(backends: &Mutex<Vec<Option<u16>>>, i: usize) {
-        backends.lock().unwrap()[i] = None;
+        *self.shared.hook.lock().unwrap() = Some(hook);
     }
 }
 
@@ -331,48 +347,19 @@ fn read_http(r: &mut impl Read) -> std::io::Result<(String, Vec<u8>)> {
     Ok((head, body))
 }
 
-fn forward(
-    mut client: TcpStream,
-    backends: &Mutex<Vec<Option<u16>>>,
-    seen: &Mutex<Vec<Forwarded>>,
-    hook: &Mutex<Option<Hook>>,
-    next: &AtomicUsize,
-) -> std::io::Result<()> {
+fn forward(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(60)))?;
     // A kept-alive client connection: each request goes to the next instance.
     loop {
         let Ok((head, body)) = read_http(&mut client) else {
             return Ok(());
         };
-        forward_one(&mut client, &head, body, backends, seen, hook, next)?;
+        forward_one(&mut client, &head, body, shared)?;
     }
 }
 
-fn forward_one(
-    client: &mut TcpStream,
-    head: &str,
-    body: Vec<u8>,
-    backends: &Mutex<Vec<Option<u16>>>,
-    seen: &Mutex<Vec<Forwarded>>,
-    hook: &Mutex<Option<Hook>>,
-    next: &AtomicUsize,
-) -> std::io::Result<()> {
-    let path = head
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/.well-known/cmp")
-        .to_owned();
-    let (instance, port) = {
-        let list = backends.lock().unwrap();
-        let live = list.iter().filter(|b| b.is_some()).count();
-        assert!(live > 0, "no live instance left");
-        loop {
-            let i = next.fetch_add(1, Ordering::SeqCst) % list.len();
-            if let Some(p) = list[i] {
-                break (i, p);
-            }
-        }
-    };
+/// POST `body` to the instance on `port`; the raw HTTP answer.
+fn exchange(port: u16, path: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut up = TcpStream::connect(("127.0.0.1", port))?;
     write!(
         up,
@@ -380,18 +367,75 @@ fn forward_one(
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
-    up.write_all(&body)?;
+    up.write_all(body)?;
     let mut answer = Vec::new();
     up.read_to_end(&mut answer)?;
+    Ok(answer)
+}
+
+/// The body type of the CMP message in a raw HTTP answer.
+fn answer_body(answer: &[u8]) -> Option<BodyType> {
+    let (_, body) = read_http(&mut &answer[..]).ok()?;
+    ParsedMessage::decode(&body, &Limits::DEFAULT)
+        .ok()
+        .map(|m| m.body_type())
+}
+
+fn forward_one(
+    client: &mut TcpStream,
+    head: &str,
+    body: Vec<u8>,
+    shared: &Shared,
+) -> std::io::Result<()> {
+    let path = head
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/.well-known/cmp")
+        .to_owned();
+    let kind = ParsedMessage::decode(&body, &Limits::DEFAULT)
+        .ok()
+        .map(|m| m.body_type());
+    let (instance, answer) =
+        if kind == Some(BodyType::CertConf) && shared.race_cert_conf.load(Ordering::SeqCst) {
+            // Two instances get the same certConf at the same moment.
+            let picks = [shared.pick(), shared.pick()];
+            let gate = Arc::new(Barrier::new(2));
+            let racers: Vec<_> = picks
+                .iter()
+                .map(|&(i, port)| {
+                    let (gate, path, body) = (gate.clone(), path.clone(), body.clone());
+                    thread::spawn(move || {
+                        gate.wait();
+                        (i, exchange(port, &path, &body))
+                    })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for r in racers {
+                let (i, a) = r.join().unwrap();
+                answers.push((i, a?));
+            }
+            shared
+                .raced
+                .lock()
+                .unwrap()
+                .push(answers.iter().map(|(i, a)| (*i, answer_body(a))).collect());
+            let pick = answers
+                .iter()
+                .position(|(_, a)| answer_body(a) == Some(BodyType::PkiConf))
+                .unwrap_or(0);
+            answers.swap_remove(pick)
+        } else {
+            let (i, port) = shared.pick();
+            (i, exchange(port, &path, &body)?)
+        };
     let record = Forwarded {
         instance,
-        body: ParsedMessage::decode(&body, &Limits::DEFAULT)
-            .ok()
-            .map(|m| m.body_type()),
+        body: kind,
         der: body,
     };
-    seen.lock().unwrap().push(record.clone());
-    if let Some(h) = hook.lock().unwrap().as_mut() {
+    shared.seen.lock().unwrap().push(record.clone());
+    if let Some(h) = shared.hook.lock().unwrap().as_mut() {
         h(&record);
     }
     client.write_all(&answer)?;
@@ -649,7 +693,7 @@ fn kill_9_between_ip_and_cert_conf() {
     let pids: Vec<u32> = servers.iter().map(|s| s.child.id()).collect();
     // When an instance has answered an ir (the ip is on its way back to the
     // client), kill -9 it and stop routing to it.
-    let backends = fwd.backends.clone();
+    let shared = fwd.shared.clone();
     let killed = Arc::new(Mutex::new(Vec::new()));
     let k = killed.clone();
     fwd.set_hook(Box::new(move |f: &Forwarded| {
@@ -659,7 +703,7 @@ fn kill_9_between_ip_and_cert_conf() {
                 .status()
                 .unwrap();
             assert!(status.success());
-            Forwarder::drop_backend(&backends, f.instance);
+            shared.backends.lock().unwrap()[f.instance] = None;
             k.lock().unwrap().push(f.instance);
         }
     }));
@@ -732,4 +776,76 @@ fn sweep_keeps_confirmed_certificates() {
         .filter(|s| s.log().contains("expired without certConf"))
         .count();
     assert_eq!(revoked_logs, 1);
+}
+
+#[test]
+fn racing_cert_confs_confirm_once() {
+    let pg = Postgres::start();
+    let servers = start_instances(&pg, 3, &[]);
+    let fwd = Forwarder::start(&servers);
+    fwd.shared.race_cert_conf.store(true, Ordering::SeqCst);
+    let dir = TempDir::new("race");
+    let cert = dir.file("openssl.pem");
+    openssl_ir(&fwd, "/CN=Raced OpenSSL", &cert, &[]);
+    let ours = dir.file("ours.pem");
+    our_ir_ok(&fwd, "CN=Raced cmp-rs", &ours);
+    let raced = fwd.shared.raced.lock().unwrap().clone();
+    assert_eq!(raced.len(), 2);
+    for pair in &raced {
+        let mut bodies: Vec<BodyType> = pair.iter().map(|(_, b)| b.unwrap()).collect();
+        bodies.sort_by_key(|b| b.name());
+        // one instance confirmed, the other refused
+        assert_eq!(bodies, [BodyType::Error, BodyType::PkiConf], "{pair:?}");
+        assert_ne!(pair[0].0, pair[1].0);
+    }
+    assert_confirmed_once(&pg, &read_cert(&cert), "CN=Raced OpenSSL");
+    assert_confirmed_once(&pg, &read_cert(&ours), "CN=Raced cmp-rs");
+    assert_eq!(pg.count("SELECT count(*) FROM cmp_revoked"), 0);
+    let confirmations: usize = servers
+        .iter()
+        .map(|s| s.log().matches("certConf->pkiconf").count())
+        .sum();
+    assert_eq!(confirmations, 2, "each certificate confirmed exactly once");
+}
+
+#[test]
+fn instances_started_together_share_one_demo_hierarchy() {
+    let pg = Postgres::start();
+    let dir = Arc::new(TempDir::new("demo"));
+    let handles: Vec<_> = (0..3)
+        .map(|i| {
+            let url = pg.url.clone();
+            let root = dir.file(&format!("root{i}.pem"));
+            thread::spawn(move || {
+                Server::start(&[
+                    "--ref".into(),
+                    MAC_REFERENCE.into(),
+                    "--secret".into(),
+                    MAC_SECRET.into(),
+                    "--store".into(),
+                    url,
+                    "--root-out".into(),
+                    root,
+                ])
+            })
+        })
+        .collect();
+    let servers: Vec<Server> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let roots: Vec<String> = (0..3)
+        .map(|i| std::fs::read_to_string(dir.file(&format!("root{i}.pem"))).unwrap())
+        .collect();
+    assert_eq!(roots[0], roots[1]);
+    assert_eq!(roots[0], roots[2]);
+    assert_eq!(
+        pg.count("SELECT count(*) FROM cmp_meta WHERE key = 'demo_ca_key'"),
+        1
+    );
+    let fwd = Forwarder::start(&servers);
+    let cert = dir.file("c.pem");
+    our_ir_ok(&fwd, "CN=Demo", &cert);
+    assert_eq!(
+        bodies(&fwd.seen()),
+        [(0, BodyType::Ir), (1, BodyType::CertConf)]
+    );
+    assert_confirmed_once(&pg, &read_cert(&cert), "CN=Demo");
 }
