@@ -22,7 +22,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
@@ -247,7 +247,7 @@ struct Forwarded {
 
 type Hook = Box<dyn FnMut(&Forwarded) + Send>;
 
-/// The answers to one certConf sent to two instances: (instance, body type).
+/// The answers to one message sent to two instances: (instance, body type).
 type RacedAnswers = Vec<(usize, Option<BodyType>)>;
 
 /// What the forwarder's connection threads share.
@@ -259,9 +259,9 @@ struct Shared {
     seen: Mutex<Vec<Forwarded>>,
     hook: Mutex<Option<Hook>>,
     next: AtomicUsize,
-    /// Send each certConf to two instances at once.
-    race_cert_conf: AtomicBool,
-    /// The answers' body types of each raced certConf: (instance, body).
+    /// Send each message of this type to two instances at once.
+    race: Mutex<Option<BodyType>>,
+    /// The answers' body types of each raced message: (instance, body).
     raced: Mutex<Vec<RacedAnswers>>,
 }
 
@@ -395,40 +395,39 @@ fn forward_one(
     let kind = ParsedMessage::decode(&body, &Limits::DEFAULT)
         .ok()
         .map(|m| m.body_type());
-    let (instance, answer) =
-        if kind == Some(BodyType::CertConf) && shared.race_cert_conf.load(Ordering::SeqCst) {
-            // Two instances get the same certConf at the same moment.
-            let picks = [shared.pick(), shared.pick()];
-            let gate = Arc::new(Barrier::new(2));
-            let racers: Vec<_> = picks
-                .iter()
-                .map(|&(i, port)| {
-                    let (gate, path, body) = (gate.clone(), path.clone(), body.clone());
-                    thread::spawn(move || {
-                        gate.wait();
-                        (i, exchange(port, &path, &body))
-                    })
+    let (instance, answer) = if kind.is_some() && kind == *shared.race.lock().unwrap() {
+        // Two instances get the same message at the same moment.
+        let picks = [shared.pick(), shared.pick()];
+        let gate = Arc::new(Barrier::new(2));
+        let racers: Vec<_> = picks
+            .iter()
+            .map(|&(i, port)| {
+                let (gate, path, body) = (gate.clone(), path.clone(), body.clone());
+                thread::spawn(move || {
+                    gate.wait();
+                    (i, exchange(port, &path, &body))
                 })
-                .collect();
-            let mut answers = Vec::new();
-            for r in racers {
-                let (i, a) = r.join().unwrap();
-                answers.push((i, a?));
-            }
-            shared
-                .raced
-                .lock()
-                .unwrap()
-                .push(answers.iter().map(|(i, a)| (*i, answer_body(a))).collect());
-            let pick = answers
-                .iter()
-                .position(|(_, a)| answer_body(a) == Some(BodyType::PkiConf))
-                .unwrap_or(0);
-            answers.swap_remove(pick)
-        } else {
-            let (i, port) = shared.pick();
-            (i, exchange(port, &path, &body)?)
-        };
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for r in racers {
+            let (i, a) = r.join().unwrap();
+            answers.push((i, a?));
+        }
+        shared
+            .raced
+            .lock()
+            .unwrap()
+            .push(answers.iter().map(|(i, a)| (*i, answer_body(a))).collect());
+        let pick = answers
+            .iter()
+            .position(|(_, a)| matches!(answer_body(a), Some(b) if b != BodyType::Error))
+            .unwrap_or(0);
+        answers.swap_remove(pick)
+    } else {
+        let (i, port) = shared.pick();
+        (i, exchange(port, &path, &body)?)
+    };
     let record = Forwarded {
         instance,
         body: kind,
@@ -783,7 +782,7 @@ fn racing_cert_confs_confirm_once() {
     let pg = Postgres::start();
     let servers = start_instances(&pg, 3, &[]);
     let fwd = Forwarder::start(&servers);
-    fwd.shared.race_cert_conf.store(true, Ordering::SeqCst);
+    *fwd.shared.race.lock().unwrap() = Some(BodyType::CertConf);
     let dir = TempDir::new("race");
     let cert = dir.file("openssl.pem");
     openssl_ir(&fwd, "/CN=Raced OpenSSL", &cert, &[]);
@@ -848,4 +847,39 @@ fn instances_started_together_share_one_demo_hierarchy() {
         [(0, BodyType::Ir), (1, BodyType::CertConf)]
     );
     assert_confirmed_once(&pg, &read_cert(&cert), "CN=Demo");
+}
+
+#[test]
+fn racing_poll_reqs_deliver_one_certificate() {
+    let pg = Postgres::start();
+    let servers = start_instances(&pg, 3, &["--poll", "1"]);
+    let fwd = Forwarder::start(&servers);
+    *fwd.shared.race.lock().unwrap() = Some(BodyType::PollReq);
+    let dir = TempDir::new("race-poll");
+    let cert = dir.file("c.pem");
+    our_ir_ok(&fwd, "CN=Raced poll", &cert);
+    let raced = fwd.shared.raced.lock().unwrap().clone();
+    assert_eq!(raced.len(), 1);
+    // One instance delivered the certificate; the other answered an error
+    // (the transaction had moved on) or HTTP 500 (it lost the race after
+    // issuing, and withdrew its certificate).
+    let delivered = raced[0]
+        .iter()
+        .filter(|(_, b)| *b == Some(BodyType::Ip))
+        .count();
+    assert_eq!(delivered, 1, "{:?}", raced[0]);
+    let delivered = read_cert(&cert);
+    let (_, confirmed, revoked) = issued_row(&pg, &delivered);
+    assert!(confirmed && !revoked);
+    // Any other certificate for this subject was withdrawn.
+    let live: i64 = pg
+        .client()
+        .query_one(
+            "SELECT count(*) FROM cmp_issued i WHERE subject = 'CN=Raced poll'
+             AND NOT EXISTS (SELECT 1 FROM cmp_revoked r WHERE r.serial = i.serial)",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(live, 1, "a second certificate stayed valid");
 }
