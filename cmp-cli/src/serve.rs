@@ -9,6 +9,11 @@
 //! [`start`] runs the server in-process (it returns once the socket is
 //! bound); [`run`] is the `cmp serve` subcommand around it, with signal
 //! handling.
+//!
+//! State lives in SQLite ([`state`], one instance) or, with
+//! `--store postgres://...`, in PostgreSQL shared by several instances
+//! ([`pg`]); [`backend`] picks one and [`records`] abstracts where the CA's
+//! issued and revoked certificates are kept.
 
 mod backend;
 mod pg;
