@@ -69,6 +69,7 @@ pub mod ca;
 )))]
 mod disabled;
 mod hash;
+pub mod kem_key;
 mod keys;
 #[cfg(feature = "ml-dsa")]
 mod ml_dsa_key;
@@ -81,5 +82,6 @@ mod verify;
 
 pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation};
 pub use der::zeroize::Zeroizing;
+pub use kem_key::KemPrivateKey;
 pub use keys::{KeyAlgorithm, PrivateKey};
 pub use provider::{DEFAULT_PROVIDER, RustCryptoProvider, provider};

@@ -3,7 +3,8 @@
 use alloc::vec::Vec;
 
 use cmp_core::crypto::{
-    CryptoError, CryptoProvider, DigestAlgorithm, HmacAlgorithm, SecureRandom, SignatureAlgorithm,
+    CryptoError, CryptoProvider, DigestAlgorithm, Encapsulated, HmacAlgorithm, KemAlgorithm,
+    SecureRandom, SignatureAlgorithm,
 };
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
@@ -74,6 +75,14 @@ impl CryptoProvider for RustCryptoProvider {
         signature: &[u8],
     ) -> Result<(), CryptoError> {
         verify::verify_signature(alg, params, spki, message, signature)
+    }
+
+    fn kem_encapsulate(
+        &self,
+        alg: KemAlgorithm,
+        spki: &SubjectPublicKeyInfoOwned,
+    ) -> Result<Encapsulated, CryptoError> {
+        crate::kem_key::encapsulate(alg, spki)
     }
 
     fn iterate_digest(

@@ -76,6 +76,10 @@ pub struct ClientConfig {
     pub limits: Limits,
     /// Extra certificates to send in every request's extraCerts.
     pub extra_certs: Vec<Certificate>,
+    /// The transactionID of the first message; default: a fresh random one.
+    /// Set it to continue the transaction of a KEM ciphertext genm
+    /// ([`crate::kem`]), whose MAC key is bound to that transactionID.
+    pub transaction_id: Option<Vec<u8>>,
 }
 
 impl ClientConfig {
@@ -97,6 +101,7 @@ impl ClientConfig {
             total_timeout: None,
             limits: Limits::DEFAULT,
             extra_certs: Vec::new(),
+            transaction_id: None,
         }
     }
 

@@ -713,6 +713,8 @@ impl ClientTransaction {
             );
         if !first {
             builder = builder.transaction_id(&self.transaction_id);
+        } else if let Some(id) = &config.transaction_id {
+            builder = builder.transaction_id(id);
         }
         if let Some(n) = &self.their_nonce {
             builder = builder.recip_nonce(n);

@@ -356,7 +356,15 @@ impl Responder {
             },
             implicit_confirm_asked: msg.implicit_confirm(),
         };
-        let auth = match self.authenticate(&msg, &mut ctx, now) {
+        // A genm asking for a KEM ciphertext may come unprotected: its answer
+        // is only of use to the holder of the certified KEM key.
+        let kem_request = crate::kem::is_ciphertext_request(msg.body());
+        let authenticated = if kem_request && protection_kind(&msg) == Ok(ProtectionKind::None) {
+            Ok(Authenticated::Unprotected)
+        } else {
+            self.authenticate(&msg, &mut ctx, now)
+        };
+        let auth = match authenticated {
             Ok(a) => a,
             Err(e) => return Err(Box::new((Some(ctx), e))),
         };
@@ -373,6 +381,7 @@ impl Responder {
         verify::check_message_time(&msg, now, cfg.max_time_skew).map_err(fail)?;
 
         match msg.body_type() {
+            BodyType::Genm if kem_request => self.kem_ciphertext(&msg, &ctx, now).map_err(fail),
             BodyType::Ir
             | BodyType::Cr
             | BodyType::Kur
@@ -430,7 +439,28 @@ impl Responder {
     ) -> Result<Authenticated> {
         let cfg = &self.config;
         let mut secret = None;
-        if protection_kind(msg)? == ProtectionKind::Mac {
+        if msg.protection_alg_oid() == Some(oid::KEM_BASED_MAC) {
+            // The shared secret of this transaction's KEM ciphertext.
+            let tid = msg.transaction_id().unwrap_or_default();
+            let found = cfg
+                .store
+                .get(&crate::kem::session_key(tid), now)?
+                .filter(|_| !tid.is_empty())
+                .ok_or(Error::UnknownCredential)?;
+            let params = msg
+                .header()
+                .protection_alg
+                .as_ref()
+                .map(crate::protection::kem::parameters)
+                .transpose()?
+                .ok_or(Error::MissingProtection)?;
+            ctx.protection = ReplyProtection::Mac {
+                reference: msg.sender_kid().unwrap_or_default().to_vec(),
+                secret: found.clone(),
+                scheme: crate::kem::scheme_of(&params)?,
+            };
+            secret = Some(found);
+        } else if protection_kind(msg)? == ProtectionKind::Mac {
             let reference = msg.sender_kid().ok_or(Error::UnknownCredential)?.to_vec();
             let found = cfg
                 .secrets
@@ -456,6 +486,60 @@ impl Responder {
             accept_unprotected: cfg.accept_unprotected,
         };
         verify::authenticate(msg, &policy, now, cfg.provider.as_ref(), &cfg.limits)
+    }
+
+    /// Answer a genm asking for a KEM ciphertext (RFC 9810 section
+    /// 5.1.3.4): validate the KEM certificate (first in extraCerts, keyUsage
+    /// keyEncipherment when present) against `client_trust`, encapsulate to
+    /// its key, keep the shared secret for this transaction, and send the
+    /// ciphertext in a genp.
+    fn kem_ciphertext(
+        &self,
+        msg: &ParsedMessage,
+        ctx: &ReplyContext,
+        now: Timestamp,
+    ) -> Result<Handled> {
+        let cfg = &self.config;
+        let cert = msg
+            .extra_certs()
+            .first()
+            .ok_or(Error::BadRequest("no KEM certificate in extraCerts"))?;
+        let trust = cfg
+            .client_trust
+            .as_ref()
+            .ok_or(Error::SignerNotTrusted("no trust anchors for KEM certificates"))?;
+        let mut pool = msg.extra_certs().to_vec();
+        pool.extend(cfg.untrusted.iter().cloned());
+        let opts = crate::trust::ValidationOptions {
+            required_key_usage: Some(x509_cert::ext::pkix::KeyUsages::KeyEncipherment.into()),
+            ..crate::trust::ValidationOptions::default()
+        };
+        crate::trust::validate_chain(cert, &pool, trust, now, &opts, cfg.provider.as_ref())?;
+        let spki = cert.tbs_certificate().subject_public_key_info();
+        let kem = crate::kem::kem_from_oid(&spki.algorithm.oid)?;
+        let encapsulated = cfg.provider.kem_encapsulate(kem, spki)?;
+        let inserted = cfg.store.insert_new(
+            &crate::kem::session_key(&ctx.transaction_id),
+            encapsulated.shared_secret.clone(),
+            now.plus_secs(cfg.transaction_lifetime),
+            now,
+        )?;
+        if !inserted {
+            return Err(Error::TransactionIdInUse);
+        }
+        let body = PkiBody::Genp(alloc::vec![crate::kem::ciphertext_response(
+            kem,
+            &encapsulated.ciphertext
+        )?]);
+        let (bytes, _) = build_reply(cfg, ctx, body, false, now)?;
+        Ok(Handled::Reply(Reply {
+            bytes,
+            body: BodyType::Genp,
+            transaction_id: ctx.transaction_id.clone(),
+            error: None,
+            event: None,
+            inner: Vec::new(),
+        }))
     }
 
     fn load(&self, ctx: &ReplyContext, now: Timestamp) -> Result<TransactionRecord> {

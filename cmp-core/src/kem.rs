@@ -1,0 +1,189 @@
+//! Key encapsulation in CMP (RFC 9810): the genm/genp exchange that hands a
+//! KEM ciphertext to the holder of a KEM key (section 5.1.3.4), for
+//! KEM-based MAC protection ([`crate::protection::kem`]).
+//!
+//! The flow, for an end entity whose certified key is an ML-KEM key:
+//!
+//! 1. the client sends a genm with [`ciphertext_request`] and its KEM
+//!    certificate first in extraCerts (unprotected, or protected with other
+//!    credentials);
+//! 2. the responder validates that certificate, encapsulates a shared secret
+//!    to its key, keeps the secret for the transaction and answers a genp
+//!    with `KemCiphertextInfo` ([`Responder`](crate::server::Responder) does
+//!    this by itself);
+//! 3. the client decapsulates ([`client_protector`]) and sends its request in
+//!    the same transaction (`ClientConfig::transaction_id`), protected with
+//!    `id-KemBasedMac`; every further message both ways is protected with the
+//!    MAC key derived from the shared secret and the transactionID.
+
+use alloc::vec::Vec;
+
+use der::asn1::{Any, OctetString};
+use der::{Decode, Encode};
+use spki::AlgorithmIdentifierOwned;
+
+use crate::asn1::{InfoTypeAndValue, KemBmParameter, KemCiphertextInfo, PkiBody, oid};
+use crate::crypto::{DecapsulationKey, KemAlgorithm};
+use crate::error::{Error, Result};
+use crate::protection::{MacScheme, Protector};
+
+/// The OID of a KEM.
+pub fn kem_oid(alg: KemAlgorithm) -> der::asn1::ObjectIdentifier {
+    match alg {
+        KemAlgorithm::MlKem512 => oid::ML_KEM_512,
+        KemAlgorithm::MlKem768 => oid::ML_KEM_768,
+        KemAlgorithm::MlKem1024 => oid::ML_KEM_1024,
+    }
+}
+
+/// The KEM named by an OID (of a public key or a KemCiphertextInfo).
+pub fn kem_from_oid(o: &der::asn1::ObjectIdentifier) -> Result<KemAlgorithm> {
+    Ok(match *o {
+        oid::ML_KEM_512 => KemAlgorithm::MlKem512,
+        oid::ML_KEM_768 => KemAlgorithm::MlKem768,
+        oid::ML_KEM_1024 => KemAlgorithm::MlKem1024,
+        ref other => {
+            return Err(Error::UnsupportedAlgorithm(alloc::format!(
+                "KEM {other}"
+            )));
+        }
+    })
+}
+
+/// The genm content asking for a KEM ciphertext: id-it-KemCiphertextInfo
+/// without a value.
+pub fn ciphertext_request() -> InfoTypeAndValue {
+    InfoTypeAndValue {
+        info_type: oid::IT_KEM_CIPHERTEXT_INFO,
+        info_value: None,
+    }
+}
+
+/// Whether `body` is a genm asking for a KEM ciphertext (and nothing else).
+pub fn is_ciphertext_request(body: &PkiBody) -> bool {
+    matches!(body, PkiBody::Genm(items)
+        if matches!(items.as_slice(), [i] if i.info_type == oid::IT_KEM_CIPHERTEXT_INFO && i.info_value.is_none()))
+}
+
+/// The genp content carrying a KEM ciphertext.
+pub fn ciphertext_response(alg: KemAlgorithm, ciphertext: &[u8]) -> Result<InfoTypeAndValue> {
+    let info = KemCiphertextInfo {
+        kem: AlgorithmIdentifierOwned {
+            oid: kem_oid(alg),
+            parameters: None,
+        },
+        ct: OctetString::new(ciphertext.to_vec()).map_err(Error::Encode)?,
+    };
+    Ok(InfoTypeAndValue {
+        info_type: oid::IT_KEM_CIPHERTEXT_INFO,
+        info_value: Some(Any::encode_from(&info).map_err(Error::Encode)?),
+    })
+}
+
+/// The KemCiphertextInfo of a genp.
+///
+/// Errors: `IncorrectData` when the genp has no such value, `Decode` when
+/// it is malformed.
+pub fn ciphertext_from_genp(items: &[InfoTypeAndValue]) -> Result<KemCiphertextInfo> {
+    let value = items
+        .iter()
+        .find(|i| i.info_type == oid::IT_KEM_CIPHERTEXT_INFO)
+        .and_then(|i| i.info_value.as_ref())
+        .ok_or(Error::IncorrectData("genp without KemCiphertextInfo"))?;
+    let der = value.to_der().map_err(Error::Decode)?;
+    KemCiphertextInfo::from_der(&der).map_err(Error::Decode)
+}
+
+/// Decapsulate the shared secret of `info` with `key`.
+///
+/// Errors: `UnsupportedAlgorithm` for an unknown KEM, `WrongAlgorithm`-like
+/// mismatches as `IncorrectData` (the ciphertext is for another KEM), and
+/// the key's own failure (a ciphertext of the wrong size) as `Crypto`.
+pub fn decapsulate(info: &KemCiphertextInfo, key: &dyn DecapsulationKey) -> Result<Vec<u8>> {
+    let alg = kem_from_oid(&info.kem.oid)?;
+    if alg != key.algorithm() {
+        return Err(Error::IncorrectData(
+            "the KEM ciphertext is for another algorithm than our key",
+        ));
+    }
+    Ok(key.decapsulate(info.ct.as_bytes())?)
+}
+
+/// The protector for the rest of a transaction after the genp: decapsulate
+/// the ciphertext of `genp` with `key` and protect with `id-KemBasedMac`
+/// (HKDF-SHA256, HMAC-SHA256). `reference` becomes the senderKID (e.g. the
+/// subject key identifier of the KEM certificate; may be empty).
+pub fn client_protector(
+    genp: &[InfoTypeAndValue],
+    key: &dyn DecapsulationKey,
+    reference: &[u8],
+) -> Result<Protector> {
+    let info = ciphertext_from_genp(genp)?;
+    let secret = decapsulate(&info, key)?;
+    Ok(Protector::Mac {
+        reference: reference.to_vec(),
+        secret,
+        scheme: MacScheme::KEM_HKDF_SHA256,
+    })
+}
+
+/// The [`MacScheme`] a received KemBMParameter describes (to answer with the
+/// same parameters).
+pub fn scheme_of(params: &KemBmParameter) -> Result<MacScheme> {
+    let kdf = match params.kdf.oid {
+        oid::HKDF_WITH_SHA256 => crate::crypto::DigestAlgorithm::Sha256,
+        oid::HKDF_WITH_SHA384 => crate::crypto::DigestAlgorithm::Sha384,
+        oid::HKDF_WITH_SHA512 => crate::crypto::DigestAlgorithm::Sha512,
+        ref other => {
+            return Err(Error::UnsupportedAlgorithm(alloc::format!(
+                "KemBasedMac key derivation {other}"
+            )));
+        }
+    };
+    let key_len = usize::try_from(params.len)
+        .ok()
+        .filter(|l| (1..=64).contains(l))
+        .ok_or_else(|| Error::UnsupportedAlgorithm("KemBasedMac key length".into()))?;
+    Ok(MacScheme::KemBased {
+        kdf,
+        mac: crate::alg::hmac_from_oid(&params.mac.oid)?,
+        key_len,
+    })
+}
+
+/// The key under which a responder keeps the shared secret of a KEM
+/// transaction in its [`TransactionStore`](crate::server::TransactionStore)
+/// (apart from the transaction's own record).
+pub(crate) fn session_key(transaction_id: &[u8]) -> Vec<u8> {
+    let mut key = b"kem-ss\0".to_vec();
+    key.extend_from_slice(transaction_id);
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_and_response_round_trip() {
+        let req = ciphertext_request();
+        assert!(is_ciphertext_request(&PkiBody::Genm(alloc::vec![
+            req.clone()
+        ])));
+        assert!(!is_ciphertext_request(&PkiBody::Genm(alloc::vec![
+            req.clone(),
+            req
+        ])));
+        let itav = ciphertext_response(KemAlgorithm::MlKem768, &[7u8; 1088]).unwrap();
+        assert!(!is_ciphertext_request(&PkiBody::Genm(alloc::vec![
+            itav.clone()
+        ])));
+        let info = ciphertext_from_genp(&[itav]).unwrap();
+        assert_eq!(kem_from_oid(&info.kem.oid).unwrap(), KemAlgorithm::MlKem768);
+        assert_eq!(info.ct.as_bytes(), &[7u8; 1088][..]);
+        assert!(matches!(
+            ciphertext_from_genp(&[]),
+            Err(Error::IncorrectData(_))
+        ));
+    }
+}
