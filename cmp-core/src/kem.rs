@@ -43,9 +43,7 @@ pub fn kem_from_oid(o: &der::asn1::ObjectIdentifier) -> Result<KemAlgorithm> {
         oid::ML_KEM_768 => KemAlgorithm::MlKem768,
         oid::ML_KEM_1024 => KemAlgorithm::MlKem1024,
         ref other => {
-            return Err(Error::UnsupportedAlgorithm(alloc::format!(
-                "KEM {other}"
-            )));
+            return Err(Error::UnsupportedAlgorithm(alloc::format!("KEM {other}")));
         }
     })
 }

@@ -204,10 +204,7 @@ fn kem_mac_parameters_are_hkdf_sha256_and_hmac_sha256() {
     assert_eq!(params.len, 32);
     assert_eq!(params.mac.oid, oid::HMAC_WITH_SHA256);
     assert_eq!(params.kem_context, None);
-    assert_eq!(
-        kem::scheme_of(&params).unwrap(),
-        MacScheme::KEM_HKDF_SHA256
-    );
+    assert_eq!(kem::scheme_of(&params).unwrap(), MacScheme::KEM_HKDF_SHA256);
 }
 
 /// The MAC key derivation: HKDF-SHA256 with an empty salt over the shared
@@ -220,7 +217,9 @@ fn derived_key_is_hkdf_over_kem_other_info() {
     let ss = [0x42u8; 32];
     let tid = b"0123456789abcdef";
     let params = cmp_core::protection::kem::parameters(
-        &MacScheme::KEM_HKDF_SHA256.algorithm_identifier(&[]).unwrap(),
+        &MacScheme::KEM_HKDF_SHA256
+            .algorithm_identifier(&[])
+            .unwrap(),
     )
     .unwrap();
     let key = cmp_core::protection::kem::derive_key(&params, &ss, tid, &provider).unwrap();

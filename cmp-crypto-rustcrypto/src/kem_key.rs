@@ -14,12 +14,12 @@ use cmp_core::crypto::{CryptoError, DecapsulationKey, Encapsulated, KemAlgorithm
 use der::zeroize::Zeroizing;
 use spki::SubjectPublicKeyInfoOwned;
 
+#[cfg(feature = "ml-kem")]
 use crate::public_key::{self, bare_algorithm};
 
 #[cfg(feature = "ml-kem")]
 use ml_kem::{
-    Decapsulate, Encapsulate, KeyExport, MlKem512, MlKem768, MlKem1024, TryKeyInit,
-    array::Array,
+    Decapsulate, Encapsulate, KeyExport, MlKem512, MlKem768, MlKem1024, TryKeyInit, array::Array,
 };
 
 /// The `AlgorithmIdentifier` OID of a KEM public key.
@@ -87,8 +87,12 @@ impl KemPrivateKey {
             let seed: ml_kem::Seed = Array::try_from(seed)
                 .map_err(|_| CryptoError::InvalidKey("an ML-KEM seed has 64 bytes"))?;
             let inner = match alg {
-                KemAlgorithm::MlKem512 => Inner::MlKem512(ml_kem::DecapsulationKey::from_seed(seed)),
-                KemAlgorithm::MlKem768 => Inner::MlKem768(ml_kem::DecapsulationKey::from_seed(seed)),
+                KemAlgorithm::MlKem512 => {
+                    Inner::MlKem512(ml_kem::DecapsulationKey::from_seed(seed))
+                }
+                KemAlgorithm::MlKem768 => {
+                    Inner::MlKem768(ml_kem::DecapsulationKey::from_seed(seed))
+                }
                 KemAlgorithm::MlKem1024 => {
                     Inner::MlKem1024(ml_kem::DecapsulationKey::from_seed(seed))
                 }
@@ -166,7 +170,9 @@ pub(crate) fn encapsulate(
     spki: &SubjectPublicKeyInfoOwned,
 ) -> Result<Encapsulated, CryptoError> {
     if kem_from_oid(&spki.algorithm.oid) != Some(alg) {
-        return Err(CryptoError::InvalidKey("the public key is not for this KEM"));
+        return Err(CryptoError::InvalidKey(
+            "the public key is not for this KEM",
+        ));
     }
     #[cfg(feature = "ml-kem")]
     {

@@ -504,10 +504,9 @@ impl Responder {
             .extra_certs()
             .first()
             .ok_or(Error::BadRequest("no KEM certificate in extraCerts"))?;
-        let trust = cfg
-            .client_trust
-            .as_ref()
-            .ok_or(Error::SignerNotTrusted("no trust anchors for KEM certificates"))?;
+        let trust = cfg.client_trust.as_ref().ok_or(Error::SignerNotTrusted(
+            "no trust anchors for KEM certificates",
+        ))?;
         let mut pool = msg.extra_certs().to_vec();
         pool.extend(cfg.untrusted.iter().cloned());
         let opts = crate::trust::ValidationOptions {
