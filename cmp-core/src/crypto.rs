@@ -254,6 +254,52 @@ pub trait CryptoProvider: SecureRandom {
         Ok(())
     }
 
+    /// AES key wrap (RFC 3394) of `key` under `kek` (16, 24 or 32 bytes).
+    ///
+    /// The default reports `Unsupported`.
+    fn aes_key_wrap(&self, kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let _ = (kek, key);
+        Err(CryptoError::Unsupported("AES key wrap"))
+    }
+
+    /// AES key unwrap (RFC 3394); an integrity check failure is
+    /// `CryptoError::Other`.
+    ///
+    /// The default reports `Unsupported`.
+    fn aes_key_unwrap(&self, kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let _ = (kek, wrapped);
+        Err(CryptoError::Unsupported("AES key wrap"))
+    }
+
+    /// AES-CBC encryption with PKCS#7 padding (CMS content encryption);
+    /// the key length (16, 24 or 32 bytes) selects AES-128/192/256, `iv`
+    /// has 16 bytes.
+    ///
+    /// The default reports `Unsupported`.
+    fn aes_cbc_encrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let _ = (key, iv, plaintext);
+        Err(CryptoError::Unsupported("AES-CBC"))
+    }
+
+    /// AES-CBC decryption with PKCS#7 padding; bad padding is
+    /// `CryptoError::Other`.
+    ///
+    /// The default reports `Unsupported`.
+    fn aes_cbc_decrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let _ = (key, iv, ciphertext);
+        Err(CryptoError::Unsupported("AES-CBC"))
+    }
+
     /// Compare two byte strings in constant time (for MAC verification).
     ///
     /// The default uses `subtle`; a backend may override it.

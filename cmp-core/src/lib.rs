@@ -84,6 +84,7 @@ pub mod kem;
 pub mod limits;
 pub mod message;
 pub mod pop;
+pub mod pop_kem;
 pub mod protection;
 pub mod ra;
 pub mod server;

@@ -4,7 +4,13 @@
 //! failure path as a typed error.
 //!
 //! OpenSSL 3.0 has neither ML-KEM nor KemBasedMac, so there is no interop test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod common;
 

@@ -5,7 +5,13 @@
 //! certificate with hashAlg (pvno 3).
 //!
 //! OpenSSL 3.0 has no ML-DSA, so there is no interop test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod common;
 

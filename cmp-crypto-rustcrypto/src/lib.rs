@@ -60,6 +60,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "ml-kem")]
+mod aes_ops;
 pub mod ca;
 #[cfg(not(all(
     feature = "p384",

@@ -598,7 +598,16 @@ impl Responder {
             .provider
             .constant_time_eq(&hash, status.cert_hash.as_bytes())
         {
-            return Err(Error::BadCertId);
+            // With an encrypted certificate the hash is the proof of possession.
+            let original = ParsedMessage::decode(record.request.as_bytes(), &self.config.limits)?;
+            let indirect = matches!(original.body(),
+                PkiBody::Ir(r) | PkiBody::Cr(r) | PkiBody::Kur(r)
+                    if r.first().is_some_and(crate::pop_kem::requests_encr_cert));
+            return Err(if indirect {
+                Error::BadPop
+            } else {
+                Error::BadCertId
+            });
         }
         let event = match &status.status_info {
             Some(s) if !s.status.is_success() => ResponderEvent::ConfirmationRejected {
