@@ -63,7 +63,8 @@ pub fn is_ciphertext_request(body: &PkiBody) -> bool {
         if matches!(items.as_slice(), [i] if i.info_type == oid::IT_KEM_CIPHERTEXT_INFO && i.info_value.is_none()))
 }
 
-/// The genp content carrying a KEM ciphertext.
+/// The InfoTypeAndValue carrying a KEM ciphertext (in a genp, or in the
+/// generalInfo of a request to a responder's KEM key).
 pub fn ciphertext_response(alg: KemAlgorithm, ciphertext: &[u8]) -> Result<InfoTypeAndValue> {
     let info = KemCiphertextInfo {
         kem: AlgorithmIdentifierOwned {
@@ -78,7 +79,8 @@ pub fn ciphertext_response(alg: KemAlgorithm, ciphertext: &[u8]) -> Result<InfoT
     })
 }
 
-/// The KemCiphertextInfo of a genp.
+/// The KemCiphertextInfo among `items` (a genp's content, or a header's
+/// generalInfo).
 ///
 /// Errors: `IncorrectData` when the genp has no such value, `Decode` when
 /// it is malformed.
@@ -94,9 +96,9 @@ pub fn ciphertext_from_genp(items: &[InfoTypeAndValue]) -> Result<KemCiphertextI
 
 /// Decapsulate the shared secret of `info` with `key`.
 ///
-/// Errors: `UnsupportedAlgorithm` for an unknown KEM, `WrongAlgorithm`-like
-/// mismatches as `IncorrectData` (the ciphertext is for another KEM), and
-/// the key's own failure (a ciphertext of the wrong size) as `Crypto`.
+/// Errors: `UnsupportedAlgorithm` for an unknown KEM, `IncorrectData` when
+/// the ciphertext is for another KEM than the key's, and the key's own
+/// failure (a ciphertext of the wrong size) as `Crypto`.
 pub fn decapsulate(info: &KemCiphertextInfo, key: &dyn DecapsulationKey) -> Result<Vec<u8>> {
     let alg = kem_from_oid(&info.kem.oid)?;
     if alg != key.algorithm() {
@@ -125,6 +127,31 @@ pub fn client_protector(
     })
 }
 
+/// The client side when the *responder* holds the KEM key (RFC 9810
+/// section 5.1.3.4, second flow): encapsulate to the responder's KEM public
+/// key `recipient` (from its authentic certificate). Put the returned
+/// InfoTypeAndValue into the first request's generalInfo
+/// (`ClientConfig::first_general_info`) and protect the transaction with the
+/// returned protector; the responder decapsulates with
+/// `ResponderConfig::kem_key`.
+pub fn encapsulate_to(
+    recipient: &spki::SubjectPublicKeyInfoOwned,
+    reference: &[u8],
+    provider: &dyn crate::crypto::CryptoProvider,
+) -> Result<(InfoTypeAndValue, Protector)> {
+    let alg = kem_from_oid(&recipient.algorithm.oid)?;
+    let encapsulated = provider.kem_encapsulate(alg, recipient)?;
+    let itav = ciphertext_response(alg, &encapsulated.ciphertext)?;
+    Ok((
+        itav,
+        Protector::Mac {
+            reference: reference.to_vec(),
+            secret: encapsulated.shared_secret,
+            scheme: MacScheme::KEM_HKDF_SHA256,
+        },
+    ))
+}
+
 /// The [`MacScheme`] a received KemBMParameter describes (to answer with the
 /// same parameters).
 pub fn scheme_of(params: &KemBmParameter) -> Result<MacScheme> {
@@ -147,6 +174,30 @@ pub fn scheme_of(params: &KemBmParameter) -> Result<MacScheme> {
         mac: crate::alg::hmac_from_oid(&params.mac.oid)?,
         key_len,
     })
+}
+
+/// What a responder keeps per KEM transaction:
+///
+/// ```text
+/// KemSession ::= SEQUENCE {
+///     sharedSecret     OCTET STRING,
+///     peerCertificate  [0] EXPLICIT Certificate OPTIONAL }
+/// ```
+#[derive(Clone, PartialEq, Eq, der::Sequence)]
+pub(crate) struct KemSession {
+    pub(crate) shared_secret: OctetString,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    pub(crate) peer_certificate: Option<x509_cert::Certificate>,
+}
+
+impl KemSession {
+    pub(crate) fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.to_der().map_err(Error::Encode)
+    }
+
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::from_der(bytes).map_err(|e| Error::Store(alloc::format!("KEM session: {e}")))
+    }
 }
 
 /// The key under which a responder keeps the shared secret of a KEM

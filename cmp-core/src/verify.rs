@@ -36,6 +36,14 @@ pub enum Authenticated {
     Unprotected,
     /// MAC with the shared secret.
     Mac,
+    /// KEM-based MAC (RFC 9810 section 5.1.3.4, [`crate::kem`]).
+    Kem {
+        /// The peer's KEM certificate, validated when the responder
+        /// encapsulated to it (the peer proved it holds that key); `None`
+        /// when the peer encapsulated to *our* KEM key, which authenticates
+        /// us to the peer but not the peer to us.
+        certificate: Option<Certificate>,
+    },
     /// Signature by this certificate, whose chain (leaf first) validated.
     Signature {
         /// The signer's certificate.
@@ -64,7 +72,11 @@ pub fn authenticate(
         ProtectionKind::Mac => {
             let secret = policy.secret.ok_or(Error::WrongIntegrity)?;
             protection::verify_mac(msg, secret, provider, limits)?;
-            Ok(Authenticated::Mac)
+            if msg.protection_alg_oid() == Some(crate::asn1::oid::KEM_BASED_MAC) {
+                Ok(Authenticated::Kem { certificate: None })
+            } else {
+                Ok(Authenticated::Mac)
+            }
         }
         ProtectionKind::Signature => {
             let store = policy.trust.ok_or(Error::WrongIntegrity)?;

@@ -170,10 +170,25 @@ fn ir_cert_conf_protected_by_kem_based_mac_for_every_ml_kem_level() {
         let protector = kem::client_protector(&genp, &p.kem_key, b"kem").unwrap();
         let mut tx = ClientTransaction::start_ir(kem_client(protector, &tid), ir(), p.now).unwrap();
         assert_eq!(tx.transaction_id(), tid.as_slice());
-        let (run, result) = common::drive(&mut tx, &responder, p.now, issue_with(&p.ca));
+        let kem_cert = p.kem_cert.clone();
+        let mut issue = issue_with(&p.ca);
+        let (run, result) = common::drive(&mut tx, &responder, p.now, move |pending, now| {
+            // the requester is the holder of the KEM certificate
+            assert_eq!(
+                pending.requester(),
+                &Authenticated::Kem {
+                    certificate: Some(kem_cert.clone())
+                }
+            );
+            assert_eq!(pending.signer_certificate(), Some(&kem_cert));
+            issue(pending, now)
+        });
         result.unwrap();
         assert!(tx.is_completed());
-        assert_eq!(tx.authenticated_as(), Some(&Authenticated::Mac));
+        assert_eq!(
+            tx.authenticated_as(),
+            Some(&Authenticated::Kem { certificate: None })
+        );
         // ir, certConf and their answers ip, pkiConf: all KEM-based MAC
         assert_eq!(run.requests.len(), 2);
         for bytes in run
@@ -382,5 +397,115 @@ fn the_same_transaction_cannot_ask_twice() {
     let first = responder.handle_request_with(&bytes, p.now, &mut |_, _| unreachable!());
     assert_eq!(first.error, None);
     let again = responder.handle_request_with(&bytes, p.now, &mut |_, _| unreachable!());
+    assert_eq!(again.error, Some(Error::TransactionIdInUse));
+}
+
+/// The second flow: the responder holds the KEM key; the client encapsulates
+/// to the responder's KEM certificate and sends the ciphertext in the
+/// generalInfo of its first request.
+struct ServerKem {
+    responder: Responder,
+    kem_cert: Certificate,
+    p: Pki,
+}
+
+fn server_kem(with_key: bool) -> ServerKem {
+    let p = pki(KemAlgorithm::MlKem768);
+    let server_key = Arc::new(KemPrivateKey::generate(KemAlgorithm::MlKem768).unwrap());
+    let mut req = IssueRequest::new(
+        Name::from_str("CN=KEM RA").unwrap(),
+        server_key.public_key(),
+    );
+    req.extensions = vec![key_usage(KeyUsages::KeyEncipherment)];
+    let kem_cert = p.ca.lock().unwrap().issue(&req, p.now).unwrap();
+    let mut c = ResponderConfig::new(
+        Arc::new(RustCryptoProvider),
+        Arc::new(MemoryStore::default()),
+    );
+    if with_key {
+        c.kem_key = Some(server_key);
+    }
+    ServerKem {
+        responder: Responder::new(c),
+        kem_cert,
+        p,
+    }
+}
+
+fn client_to(kem_cert: &Certificate) -> ClientConfig {
+    let (itav, protector) = kem::encapsulate_to(
+        kem_cert.tbs_certificate().subject_public_key_info(),
+        b"",
+        &RustCryptoProvider,
+    )
+    .unwrap();
+    let mut c = ClientConfig::new(Arc::new(RustCryptoProvider), protector);
+    c.first_general_info = vec![itav];
+    c
+}
+
+#[test]
+fn ciphertext_to_the_responders_kem_key_protects_the_transaction() {
+    let s = server_kem(true);
+    let mut tx = ClientTransaction::start_ir(client_to(&s.kem_cert), ir(), s.p.now).unwrap();
+    let mut issue = issue_with(&s.p.ca);
+    let (run, result) = common::drive(&mut tx, &s.responder, s.p.now, move |pending, now| {
+        // the ciphertext authenticates the responder, not the requester
+        assert_eq!(
+            pending.requester(),
+            &Authenticated::Kem { certificate: None }
+        );
+        issue(pending, now)
+    });
+    result.unwrap();
+    assert!(tx.is_completed());
+    for bytes in run
+        .requests
+        .iter()
+        .chain(run.replies.iter().map(|r| &r.bytes))
+    {
+        assert_eq!(protection_oid(bytes), Some(oid::KEM_BASED_MAC));
+    }
+    // the ciphertext travels in the first request only
+    let first = ParsedMessage::decode(&run.requests[0], &Limits::DEFAULT).unwrap();
+    assert!(kem::ciphertext_from_genp(first.general_info()).is_ok());
+    let conf = ParsedMessage::decode(&run.requests[1], &Limits::DEFAULT).unwrap();
+    assert!(kem::ciphertext_from_genp(conf.general_info()).is_err());
+}
+
+#[test]
+fn ciphertext_to_the_responder_fails_typed() {
+    // the responder has no KEM key
+    let s = server_kem(false);
+    let mut tx = ClientTransaction::start_ir(client_to(&s.kem_cert), ir(), s.p.now).unwrap();
+    let bytes = tx.poll_transmit().unwrap();
+    let reply = s
+        .responder
+        .handle_request_with(&bytes, s.p.now, &mut issue_with(&s.p.ca));
+    assert!(matches!(reply.error, Some(Error::UnsupportedAlgorithm(_))));
+
+    // encapsulated to another key than the responder's
+    let s = server_kem(true);
+    let other = KemPrivateKey::generate(KemAlgorithm::MlKem768).unwrap();
+    let mut req = IssueRequest::new(Name::from_str("CN=Other").unwrap(), other.public_key());
+    req.extensions = vec![key_usage(KeyUsages::KeyEncipherment)];
+    let other_cert = s.p.ca.lock().unwrap().issue(&req, s.p.now).unwrap();
+    let mut tx = ClientTransaction::start_ir(client_to(&other_cert), ir(), s.p.now).unwrap();
+    let bytes = tx.poll_transmit().unwrap();
+    let reply = s
+        .responder
+        .handle_request_with(&bytes, s.p.now, &mut issue_with(&s.p.ca));
+    assert_eq!(reply.error, Some(Error::BadMessageCheck));
+
+    // a replayed first request: its transaction is taken
+    let mut tx = ClientTransaction::start_ir(client_to(&s.kem_cert), ir(), s.p.now).unwrap();
+    let bytes = tx.poll_transmit().unwrap();
+    let first = s
+        .responder
+        .handle_request_with(&bytes, s.p.now, &mut issue_with(&s.p.ca));
+    assert_eq!(first.error, None);
+    let again = s
+        .responder
+        .handle_request_with(&bytes, s.p.now, &mut issue_with(&s.p.ca));
     assert_eq!(again.error, Some(Error::TransactionIdInUse));
 }

@@ -80,6 +80,9 @@ pub struct ClientConfig {
     /// Set it to continue the transaction of a KEM ciphertext genm
     /// ([`crate::kem`]), whose MAC key is bound to that transactionID.
     pub transaction_id: Option<Vec<u8>>,
+    /// Extra generalInfo of the first message (e.g. the KemCiphertextInfo
+    /// of [`crate::kem::encapsulate_to`]).
+    pub first_general_info: Vec<crate::asn1::InfoTypeAndValue>,
 }
 
 impl ClientConfig {
@@ -102,6 +105,7 @@ impl ClientConfig {
             limits: Limits::DEFAULT,
             extra_certs: Vec::new(),
             transaction_id: None,
+            first_general_info: Vec::new(),
         }
     }
 

@@ -730,8 +730,13 @@ impl ClientTransaction {
             );
         if !first {
             builder = builder.transaction_id(&self.transaction_id);
-        } else if let Some(id) = &config.transaction_id {
-            builder = builder.transaction_id(id);
+        } else {
+            if let Some(id) = &config.transaction_id {
+                builder = builder.transaction_id(id);
+            }
+            for itav in &config.first_general_info {
+                builder = builder.general_info(itav.clone());
+            }
         }
         if let Some(n) = &self.their_nonce {
             builder = builder.recip_nonce(n);

@@ -110,6 +110,10 @@ pub struct ResponderConfig {
     pub limits: Limits,
     /// Transaction state.
     pub store: Arc<dyn TransactionStore>,
+    /// Our KEM private key, for clients that encapsulate to our KEM
+    /// certificate and send the ciphertext in the generalInfo of their
+    /// first KEM-MAC-protected request (RFC 9810 section 5.1.3.4).
+    pub kem_key: Option<Arc<dyn crate::crypto::DecapsulationKey>>,
 }
 
 impl ResponderConfig {
@@ -132,6 +136,7 @@ impl ResponderConfig {
             ca_pubs: Vec::new(),
             limits: Limits::DEFAULT,
             store,
+            kem_key: None,
         }
     }
 
@@ -439,14 +444,44 @@ impl Responder {
     ) -> Result<Authenticated> {
         let cfg = &self.config;
         let mut secret = None;
+        let mut new_kem_session = None;
+        let mut kem_peer = None;
         if msg.protection_alg_oid() == Some(oid::KEM_BASED_MAC) {
-            // The shared secret of this transaction's KEM ciphertext.
+            // The shared secret of this transaction's KEM ciphertext: sent
+            // to our KEM key in this message, or kept from the genp we sent.
             let tid = msg.transaction_id().unwrap_or_default();
-            let found = cfg
-                .store
-                .get(&crate::kem::session_key(tid), now)?
-                .filter(|_| !tid.is_empty())
-                .ok_or(Error::UnknownCredential)?;
+            if tid.is_empty() {
+                return Err(Error::MissingHeaderField("transactionID"));
+            }
+            let sent = match (
+                crate::kem::ciphertext_from_genp(msg.general_info()),
+                &cfg.kem_key,
+            ) {
+                (Ok(info), Some(key)) => Some(crate::kem::decapsulate(&info, key.as_ref())?),
+                (Ok(_), None) => {
+                    return Err(Error::UnsupportedAlgorithm(
+                        "a KEM ciphertext for us, but we have no KEM key".into(),
+                    ));
+                }
+                (Err(_), _) => None,
+            };
+            let session = match sent {
+                Some(ss) => {
+                    let session = crate::kem::KemSession {
+                        shared_secret: OctetString::new(ss).map_err(Error::Encode)?,
+                        peer_certificate: None,
+                    };
+                    new_kem_session = Some(session.clone());
+                    session
+                }
+                None => crate::kem::KemSession::from_bytes(
+                    &cfg.store
+                        .get(&crate::kem::session_key(tid), now)?
+                        .ok_or(Error::UnknownCredential)?,
+                )?,
+            };
+            kem_peer = Some(session.peer_certificate.clone());
+            let found = session.shared_secret.as_bytes().to_vec();
             let params = msg
                 .header()
                 .protection_alg
@@ -485,7 +520,25 @@ impl Responder {
             untrusted: &cfg.untrusted,
             accept_unprotected: cfg.accept_unprotected,
         };
-        verify::authenticate(msg, &policy, now, cfg.provider.as_ref(), &cfg.limits)
+        let mut auth = verify::authenticate(msg, &policy, now, cfg.provider.as_ref(), &cfg.limits)?;
+        if let (Authenticated::Kem { certificate }, Some(peer)) = (&mut auth, kem_peer) {
+            *certificate = peer;
+        }
+        // Keep a shared secret that arrived with this (verified) message for
+        // the rest of the transaction.
+        if let Some(session) = new_kem_session {
+            let tid = msg.transaction_id().unwrap_or_default();
+            let inserted = cfg.store.insert_new(
+                &crate::kem::session_key(tid),
+                session.to_bytes()?,
+                now.plus_secs(cfg.transaction_lifetime),
+                now,
+            )?;
+            if !inserted {
+                return Err(Error::TransactionIdInUse);
+            }
+        }
+        Ok(auth)
     }
 
     /// Answer a genm asking for a KEM ciphertext (RFC 9810 section
@@ -517,9 +570,13 @@ impl Responder {
         let spki = cert.tbs_certificate().subject_public_key_info();
         let kem = crate::kem::kem_from_oid(&spki.algorithm.oid)?;
         let encapsulated = cfg.provider.kem_encapsulate(kem, spki)?;
+        let session = crate::kem::KemSession {
+            shared_secret: OctetString::new(encapsulated.shared_secret).map_err(Error::Encode)?,
+            peer_certificate: Some(cert.clone()),
+        };
         let inserted = cfg.store.insert_new(
             &crate::kem::session_key(&ctx.transaction_id),
-            encapsulated.shared_secret.clone(),
+            session.to_bytes()?,
             now.plus_secs(cfg.transaction_lifetime),
             now,
         )?;

@@ -239,10 +239,14 @@ impl PendingRequest {
     }
 
     /// The certificate that signed the request, if it was signature-protected
-    /// (for kur: the certificate being updated).
+    /// (for kur: the certificate being updated), or the KEM certificate whose
+    /// key protected it with a KEM-based MAC.
     pub fn signer_certificate(&self) -> Option<&Certificate> {
         match &self.auth {
             Authenticated::Signature { signer, .. } => Some(signer),
+            Authenticated::Kem {
+                certificate: Some(cert),
+            } => Some(cert),
             _ => None,
         }
     }
