@@ -15,6 +15,73 @@
 //!    the same transaction (`ClientConfig::transaction_id`), protected with
 //!    `id-KemBasedMac`; every further message both ways is protected with the
 //!    MAC key derived from the shared secret and the transactionID.
+//!
+//! When instead the *responder* holds a KEM key whose certificate the client
+//! trusts, the client encapsulates to it ([`encapsulate_to`]) and sends the
+//! ciphertext in the generalInfo of its first request; the responder
+//! decapsulates with `ResponderConfig::kem_key`.
+//!
+//! # Example: a client with an ML-KEM certificate, ir protected by KEM-based MAC
+//!
+//! ```
+//! use std::sync::Arc;
+//! use cmp_core::client::{ClientConfig, ClientEvent, ClientTransaction, Confirmation, EnrollKind, EnrollRequest};
+//! use cmp_core::crypto::{DecapsulationKey, KemAlgorithm};
+//! use cmp_core::protection::Protector;
+//! use cmp_core::server::{MemoryStore, Responder, ResponderConfig};
+//! use cmp_core::trust::TrustStore;
+//! use cmp_core::{Timestamp, kem};
+//! use cmp_crypto_rustcrypto::{IssueRequest, KemPrivateKey, KeyAlgorithm, PrivateKey, ReferenceCa, RustCryptoProvider};
+//! use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let now = Timestamp::now();
+//! let provider = Arc::new(RustCryptoProvider);
+//! let (mut ca, root) = ReferenceCa::generate_hierarchy("Example", now, KeyAlgorithm::EcP256)?;
+//!
+//! // The end entity's ML-KEM key and its certificate (keyUsage keyEncipherment).
+//! let kem_key = KemPrivateKey::generate(KemAlgorithm::MlKem768)?;
+//! let mut req = IssueRequest::new("CN=Device".parse()?, kem_key.public_key());
+//! req.extensions.push(x509_cert::ext::Extension {
+//!     extn_id: "2.5.29.15".parse()?,
+//!     critical: true,
+//!     extn_value: der::asn1::OctetString::new(der::Encode::to_der(&KeyUsage(KeyUsages::KeyEncipherment.into()))?)?,
+//! });
+//! let kem_cert = ca.issue(&req, now)?;
+//!
+//! // The responder trusts the PKI's root and answers unsigned here.
+//! let mut config = ResponderConfig::new(provider.clone(), Arc::new(MemoryStore::default()));
+//! config.client_trust = Some(TrustStore::new(vec![root]));
+//! let responder = Responder::new(config);
+//!
+//! // 1. genm for a KEM ciphertext, with the KEM certificate in extraCerts.
+//! let mut genm = ClientConfig::new(provider.clone(), Protector::None);
+//! genm.extra_certs = vec![kem_cert, ca.certificate().clone()];
+//! genm.accept_unprotected_responses = true; // the genp is unprotected here
+//! let mut tx = ClientTransaction::start_genm(genm, vec![kem::ciphertext_request()], now)?;
+//! let reply = responder.handle_request_with(&tx.poll_transmit().unwrap(), now, &mut |_, _| unreachable!());
+//! let ClientEvent::GeneralResponse(genp) = tx.handle_response(&reply.bytes, now)? else { panic!() };
+//!
+//! // 2. Decapsulate; the ir continues the same transaction under id-KemBasedMac.
+//! let mut client = ClientConfig::new(provider.clone(), kem::client_protector(&genp, &kem_key, b"")?);
+//! client.transaction_id = Some(tx.transaction_id().to_vec());
+//! let new_key = Arc::new(PrivateKey::generate(KeyAlgorithm::EcP256)?);
+//! let request = EnrollRequest::new(EnrollKind::Ir, Some("CN=Device".parse()?), new_key);
+//! let mut tx = ClientTransaction::start_ir(client, request, now)?;
+//! while let Some(bytes) = tx.poll_transmit() {
+//!     let reply = responder.handle_request_with(&bytes, now, &mut |pending, now| {
+//!         let req = IssueRequest::new(pending.subject().cloned().unwrap(), pending.public_key().cloned().unwrap());
+//!         let cert = ca.issue(&req, now).unwrap();
+//!         pending.issue(cert, None, now).unwrap()
+//!     });
+//!     if let ClientEvent::CertificateIssued(_) = tx.handle_response(&reply.bytes, now)? {
+//!         tx.confirm(Confirmation::Accept, now)?; // certConf, also KEM-MAC protected
+//!     }
+//! }
+//! assert!(tx.is_completed());
+//! # Ok(())
+//! # }
+//! ```
 
 use alloc::vec::Vec;
 

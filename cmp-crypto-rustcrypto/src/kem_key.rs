@@ -2,15 +2,17 @@
 //!
 //! [`KemPrivateKey`] implements [`cmp_core::crypto::DecapsulationKey`]; the
 //! provider's [`kem_encapsulate`](cmp_core::crypto::CryptoProvider::kem_encapsulate)
-//! uses [`encapsulate`]. Public keys travel as a `SubjectPublicKeyInfo` whose
+//! encapsulates with this module. Public keys travel as a `SubjectPublicKeyInfo` whose
 //! algorithm is id-alg-ml-kem-512/768/1024 without parameters and whose key is
 //! the raw encapsulation key.
 
 use alloc::vec::Vec;
 use core::fmt;
 
-use cmp_core::asn1::oid;
 use cmp_core::crypto::{CryptoError, DecapsulationKey, Encapsulated, KemAlgorithm};
+use cmp_core::kem::kem_from_oid;
+#[cfg(feature = "ml-kem")]
+use cmp_core::kem::kem_oid;
 use der::zeroize::Zeroizing;
 use spki::SubjectPublicKeyInfoOwned;
 
@@ -21,25 +23,6 @@ use crate::public_key::{self, bare_algorithm};
 use ml_kem::{
     Decapsulate, Encapsulate, KeyExport, MlKem512, MlKem768, MlKem1024, TryKeyInit, array::Array,
 };
-
-/// The `AlgorithmIdentifier` OID of a KEM public key.
-pub fn kem_oid(alg: KemAlgorithm) -> der::asn1::ObjectIdentifier {
-    match alg {
-        KemAlgorithm::MlKem512 => oid::ML_KEM_512,
-        KemAlgorithm::MlKem768 => oid::ML_KEM_768,
-        KemAlgorithm::MlKem1024 => oid::ML_KEM_1024,
-    }
-}
-
-/// The KEM named by a public key's algorithm OID.
-pub fn kem_from_oid(o: &der::asn1::ObjectIdentifier) -> Option<KemAlgorithm> {
-    Some(match *o {
-        oid::ML_KEM_512 => KemAlgorithm::MlKem512,
-        oid::ML_KEM_768 => KemAlgorithm::MlKem768,
-        oid::ML_KEM_1024 => KemAlgorithm::MlKem1024,
-        _ => return None,
-    })
-}
 
 #[cfg(feature = "ml-kem")]
 #[derive(Clone)]
@@ -169,7 +152,7 @@ pub(crate) fn encapsulate(
     alg: KemAlgorithm,
     spki: &SubjectPublicKeyInfoOwned,
 ) -> Result<Encapsulated, CryptoError> {
-    if kem_from_oid(&spki.algorithm.oid) != Some(alg) {
+    if kem_from_oid(&spki.algorithm.oid).ok() != Some(alg) {
         return Err(CryptoError::InvalidKey(
             "the public key is not for this KEM",
         ));
