@@ -99,6 +99,105 @@ impl KemPrivateKey {
         }
     }
 
+    /// Load an ML-KEM key from PKCS#8 DER (RFC 9935): the `seed` form, or
+    /// `both` when its expanded key is the one the seed expands to; the
+    /// expanded-only form is refused (it cannot be checked or written back).
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
+        use der::asn1::{AnyRef, OctetStringRef};
+        use der::{Decode, Tag, TagNumber, Tagged};
+        const MALFORMED: CryptoError = CryptoError::InvalidKey("malformed ML-KEM private key");
+        let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|_| MALFORMED)?;
+        let alg = kem_from_oid(&info.algorithm.oid)
+            .map_err(|_| CryptoError::Unsupported("private key algorithm"))?;
+        if info.algorithm.parameters.is_some() {
+            return Err(CryptoError::InvalidKey("ML-KEM parameters must be absent"));
+        }
+        let any = AnyRef::from_der(info.private_key.as_bytes()).map_err(|_| MALFORMED)?;
+        match any.tag() {
+            Tag::ContextSpecific {
+                constructed: false,
+                number: TagNumber(0),
+            } => Self::from_seed(alg, any.value()),
+            Tag::Sequence => {
+                let (seed, expanded) = any
+                    .sequence(|reader| {
+                        let seed = <&OctetStringRef>::decode(reader)?;
+                        let expanded = <&OctetStringRef>::decode(reader)?;
+                        Ok::<_, der::Error>((seed.as_bytes(), expanded.as_bytes()))
+                    })
+                    .map_err(|_| MALFORMED)?;
+                let key = Self::from_seed(alg, seed)?;
+                if *key.expanded()? != expanded {
+                    return Err(CryptoError::InvalidKey(
+                        "ML-KEM private key: expanded key does not match the seed",
+                    ));
+                }
+                Ok(key)
+            }
+            Tag::OctetString => Err(CryptoError::Unsupported(
+                "ML-KEM private key in expanded-only form",
+            )),
+            _ => Err(MALFORMED),
+        }
+    }
+
+    /// Load an ML-KEM key from a PEM `PRIVATE KEY` (PKCS#8) document.
+    pub fn from_pem(pem: &str) -> Result<Self, CryptoError> {
+        let (label, der) = der::pem::decode_vec(pem.as_bytes())
+            .map_err(|_| CryptoError::InvalidKey("malformed PEM"))?;
+        let der = Zeroizing::new(der);
+        if label != "PRIVATE KEY" {
+            return Err(CryptoError::InvalidKey("not a PRIVATE KEY PEM document"));
+        }
+        Self::from_pkcs8_der(&der)
+    }
+
+    /// The key as unencrypted PKCS#8 DER in the RFC 9935 `seed` form.
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        use der::Encode;
+        const ENCODING: CryptoError = CryptoError::Other("encoding PKCS#8 private key");
+        let seed = self.seed()?;
+        // seed [0] IMPLICIT OCTET STRING (SIZE (64))
+        let mut private_key = Zeroizing::new(alloc::vec![0x80, 0x40]);
+        private_key.extend_from_slice(&seed);
+        let info = pkcs8::PrivateKeyInfoRef::new(
+            spki::AlgorithmIdentifierRef {
+                oid: self.public_key.algorithm.oid,
+                parameters: None,
+            },
+            der::asn1::OctetStringRef::new(&private_key).map_err(|_| ENCODING)?,
+        );
+        info.to_der().map(Zeroizing::new).map_err(|_| ENCODING)
+    }
+
+    /// The key as a PEM `PRIVATE KEY` document (LF line endings).
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<alloc::string::String>, CryptoError> {
+        let der = self.to_pkcs8_der()?;
+        der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &der)
+            .map(Zeroizing::new)
+            .map_err(|_| CryptoError::Other("encoding PEM"))
+    }
+
+    /// The FIPS 203 expanded decapsulation key (to check the `both` form).
+    fn expanded(&self) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        #[cfg(feature = "ml-kem")]
+        {
+            #[allow(deprecated, reason = "only to check an expanded key against the seed")]
+            use ml_kem::ExpandedKeyEncoding;
+            #[allow(deprecated, reason = "only to check an expanded key against the seed")]
+            let bytes = match &self.inner {
+                Inner::MlKem512(k) => k.to_expanded_bytes().to_vec(),
+                Inner::MlKem768(k) => k.to_expanded_bytes().to_vec(),
+                Inner::MlKem1024(k) => k.to_expanded_bytes().to_vec(),
+            };
+            Ok(Zeroizing::new(bytes))
+        }
+        #[cfg(not(feature = "ml-kem"))]
+        {
+            Err(DISABLED)
+        }
+    }
+
     /// The 64-byte seed, to store the key (wiped when dropped).
     pub fn seed(&self) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         #[cfg(feature = "ml-kem")]
@@ -208,6 +307,64 @@ mod tests {
             let again = KemPrivateKey::from_seed(alg, &key.seed().unwrap()).unwrap();
             assert_eq!(again.public_key(), key.public_key());
         }
+    }
+
+    #[test]
+    fn pkcs8_round_trips_in_seed_and_both_forms() {
+        use der::Encode;
+        for alg in [
+            KemAlgorithm::MlKem512,
+            KemAlgorithm::MlKem768,
+            KemAlgorithm::MlKem1024,
+        ] {
+            let key = KemPrivateKey::generate(alg).unwrap();
+            let der = key.to_pkcs8_der().unwrap();
+            let again = KemPrivateKey::from_pkcs8_der(&der).unwrap();
+            assert_eq!(again.public_key(), key.public_key());
+            let pem = key.to_pkcs8_pem().unwrap();
+            assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+            assert_eq!(
+                KemPrivateKey::from_pem(&pem).unwrap().public_key(),
+                key.public_key()
+            );
+
+            // `both`: seed and matching expanded key; a mismatch is refused
+            let seed = der::asn1::OctetString::new(key.seed().unwrap().to_vec()).unwrap();
+            let both = |expanded: Vec<u8>| {
+                let mut body = seed.to_der().unwrap();
+                body.extend(
+                    der::asn1::OctetString::new(expanded)
+                        .unwrap()
+                        .to_der()
+                        .unwrap(),
+                );
+                let mut seq = alloc::vec![0x30, 0x82, (body.len() >> 8) as u8, body.len() as u8];
+                seq.extend(body);
+                pkcs8::PrivateKeyInfoRef::new(
+                    spki::AlgorithmIdentifierRef {
+                        oid: key.public_key().algorithm.oid,
+                        parameters: None,
+                    },
+                    der::asn1::OctetStringRef::new(&seq).unwrap(),
+                )
+                .to_der()
+                .unwrap()
+            };
+            let expanded = key.expanded().unwrap().to_vec();
+            assert_eq!(
+                KemPrivateKey::from_pkcs8_der(&both(expanded.clone()))
+                    .unwrap()
+                    .public_key(),
+                key.public_key()
+            );
+            let mut wrong = expanded;
+            wrong[0] ^= 1;
+            assert!(matches!(
+                KemPrivateKey::from_pkcs8_der(&both(wrong)),
+                Err(CryptoError::InvalidKey(_))
+            ));
+        }
+        assert!(KemPrivateKey::from_pkcs8_der(b"\x30\x00").is_err());
     }
 
     #[test]
