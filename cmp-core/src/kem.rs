@@ -16,6 +16,14 @@
 //!    `id-KemBasedMac`; every further message both ways is protected with the
 //!    MAC key derived from the shared secret and the transactionID.
 //!
+//! The KEM-based MAC authenticates the holder of the KEM key to the party
+//! that encapsulated, not the other way round: in the flow above the client
+//! knows it talks to the real responder only if the genp is signed by it
+//! (`ClientConfig::server_trust`). An unprotected genm costs the responder
+//! an encapsulation and a store entry; both are bounded by the store's
+//! capacity and the transaction lifetime, and only a certificate that
+//! validates against `client_trust` gets that far.
+//!
 //! When instead the *responder* holds a KEM key whose certificate the client
 //! trusts, the client encapsulates to it ([`encapsulate_to`]) and sends the
 //! ciphertext in the generalInfo of its first request; the responder

@@ -497,6 +497,23 @@ fn ciphertext_to_the_responder_fails_typed() {
         .handle_request_with(&bytes, s.p.now, &mut issue_with(&s.p.ca));
     assert_eq!(reply.error, Some(Error::BadMessageCheck));
 
+    // a malformed KemCiphertextInfo in generalInfo
+    let mut config = client_to(&s.kem_cert);
+    config.first_general_info = vec![InfoTypeAndValue {
+        info_type: oid::IT_KEM_CIPHERTEXT_INFO,
+        info_value: Some(der::Any::from(der::asn1::Null)),
+    }];
+    let mut tx = ClientTransaction::start_ir(config, ir(), s.p.now).unwrap();
+    let bytes = tx.poll_transmit().unwrap();
+    let reply = s
+        .responder
+        .handle_request_with(&bytes, s.p.now, &mut issue_with(&s.p.ca));
+    assert!(
+        matches!(reply.error, Some(Error::Decode(_))),
+        "{:?}",
+        reply.error
+    );
+
     // a replayed first request: its transaction is taken
     let mut tx = ClientTransaction::start_ir(client_to(&s.kem_cert), ir(), s.p.now).unwrap();
     let bytes = tx.poll_transmit().unwrap();

@@ -463,7 +463,9 @@ impl Responder {
                         "a KEM ciphertext for us, but we have no KEM key".into(),
                     ));
                 }
-                (Err(_), _) => None,
+                // absent: the ciphertext came in our genp earlier
+                (Err(Error::IncorrectData(_)), _) => None,
+                (Err(e), _) => return Err(e),
             };
             let session = match sent {
                 Some(ss) => {
