@@ -526,3 +526,36 @@ fn ciphertext_to_the_responder_fails_typed() {
         .handle_request_with(&bytes, s.p.now, &mut issue_with(&s.p.ca));
     assert_eq!(again.error, Some(Error::TransactionIdInUse));
 }
+
+/// The provider's HKDF (the trait's default, on HMAC) against RFC 5869
+/// appendix A, test cases 1 (with salt and info) and 3 (empty salt and info).
+#[test]
+fn hkdf_matches_rfc_5869() {
+    use cmp_core::crypto::{CryptoProvider, DigestAlgorithm};
+    let p = RustCryptoProvider;
+    let ikm = [0x0bu8; 22];
+    let mut okm = [0u8; 42];
+    p.hkdf(
+        DigestAlgorithm::Sha256,
+        &ikm,
+        &hex::decode("000102030405060708090a0b0c").unwrap(),
+        &hex::decode("f0f1f2f3f4f5f6f7f8f9").unwrap(),
+        &mut okm,
+    )
+    .unwrap();
+    assert_eq!(
+        hex::encode(okm),
+        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+    );
+    p.hkdf(DigestAlgorithm::Sha256, &ikm, &[], &[], &mut okm)
+        .unwrap();
+    assert_eq!(
+        hex::encode(okm),
+        "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"
+    );
+    let mut too_long = vec![0u8; 255 * 32 + 1];
+    assert!(
+        p.hkdf(DigestAlgorithm::Sha256, &ikm, &[], &[], &mut too_long)
+            .is_err()
+    );
+}
