@@ -194,37 +194,36 @@ pub fn client_protector(
     reference: &[u8],
 ) -> Result<Protector> {
     let info = ciphertext_from_genp(genp)?;
-    let secret = decapsulate(&info, key)?;
-    Ok(Protector::Mac {
-        reference: reference.to_vec(),
-        secret,
-        scheme: MacScheme::KEM_HKDF_SHA256,
-    })
+    Ok(mac_protector(decapsulate(&info, key)?, reference))
 }
 
 /// The client side when the *responder* holds the KEM key (RFC 9810
 /// section 5.1.3.4, second flow): encapsulate to the responder's KEM public
-/// key `recipient` (from its authentic certificate). Put the returned
-/// InfoTypeAndValue into the first request's generalInfo
-/// (`ClientConfig::first_general_info`) and protect the transaction with the
-/// returned protector; the responder decapsulates with
-/// `ResponderConfig::kem_key`.
+/// key `recipient` (from its authentic certificate). Returns the
+/// InfoTypeAndValue for the first request's generalInfo
+/// (`ClientConfig::first_general_info`) and the shared secret: use it as
+/// `ClientConfig::response_secret` when the requests are signed, or protect
+/// the requests with [`mac_protector`] too. The responder decapsulates with
+/// `ResponderConfig::kem_key` and protects its replies with the KEM-based MAC.
 pub fn encapsulate_to(
     recipient: &spki::SubjectPublicKeyInfoOwned,
-    reference: &[u8],
     provider: &dyn crate::crypto::CryptoProvider,
-) -> Result<(InfoTypeAndValue, Protector)> {
+) -> Result<(InfoTypeAndValue, Vec<u8>)> {
     let alg = kem_from_oid(&recipient.algorithm.oid)?;
     let encapsulated = provider.kem_encapsulate(alg, recipient)?;
     let itav = ciphertext_response(alg, &encapsulated.ciphertext)?;
-    Ok((
-        itav,
-        Protector::Mac {
-            reference: reference.to_vec(),
-            secret: encapsulated.shared_secret,
-            scheme: MacScheme::KEM_HKDF_SHA256,
-        },
-    ))
+    Ok((itav, encapsulated.shared_secret))
+}
+
+/// The protector for `id-KemBasedMac` (HKDF-SHA256, 32-byte key,
+/// HMAC-SHA256) under a KEM shared secret; `reference` becomes the
+/// senderKID (may be empty).
+pub fn mac_protector(shared_secret: Vec<u8>, reference: &[u8]) -> Protector {
+    Protector::Mac {
+        reference: reference.to_vec(),
+        secret: shared_secret,
+        scheme: MacScheme::KEM_HKDF_SHA256,
+    }
 }
 
 /// The [`MacScheme`] a received KemBMParameter describes (to answer with the

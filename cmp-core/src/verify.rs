@@ -36,12 +36,17 @@ pub enum Authenticated {
     Unprotected,
     /// MAC with the shared secret.
     Mac,
-    /// KEM-based MAC (RFC 9810 section 5.1.3.4, [`crate::kem`]).
+    /// KEM-based MAC (RFC 9810 section 5.1.3.4, [`crate::kem`]). It
+    /// authenticates the holder of the KEM private key to the party that
+    /// encapsulated: to a responder, the requester of `certificate`; to a
+    /// client, the responder when the client encapsulated to the responder's
+    /// KEM certificate (not when the client holds the KEM key: then only a
+    /// signed genp authenticated the responder).
     Kem {
-        /// The peer's KEM certificate, validated when the responder
-        /// encapsulated to it (the peer proved it holds that key); `None`
-        /// when the peer encapsulated to *our* KEM key, which authenticates
-        /// us to the peer but not the peer to us.
+        /// On the responder: the requester's KEM certificate, validated when
+        /// the responder encapsulated to it. `None` when the requester
+        /// encapsulated to the responder's key (which does not authenticate
+        /// the requester), and always on the client.
         certificate: Option<Certificate>,
     },
     /// Signature by this certificate, whose chain (leaf first) validated.

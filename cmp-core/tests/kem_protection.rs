@@ -433,13 +433,12 @@ fn server_kem(with_key: bool) -> ServerKem {
 }
 
 fn client_to(kem_cert: &Certificate) -> ClientConfig {
-    let (itav, protector) = kem::encapsulate_to(
+    let (itav, ss) = kem::encapsulate_to(
         kem_cert.tbs_certificate().subject_public_key_info(),
-        b"",
         &RustCryptoProvider,
     )
     .unwrap();
-    let mut c = ClientConfig::new(Arc::new(RustCryptoProvider), protector);
+    let mut c = ClientConfig::new(Arc::new(RustCryptoProvider), kem::mac_protector(ss, b""));
     c.first_general_info = vec![itav];
     c
 }
@@ -471,6 +470,66 @@ fn ciphertext_to_the_responders_kem_key_protects_the_transaction() {
     assert!(kem::ciphertext_from_genp(first.general_info()).is_ok());
     let conf = ParsedMessage::decode(&run.requests[1], &Limits::DEFAULT).unwrap();
     assert!(kem::ciphertext_from_genp(conf.general_info()).is_err());
+}
+
+/// The same with a signing client: its requests are signed, the responder
+/// (which cannot sign) protects its replies with the KEM-based MAC.
+#[test]
+fn signed_requests_kem_protected_replies() {
+    let mut s = server_kem(true);
+    let (signer_key, signer_cert) =
+        s.p.ca
+            .lock()
+            .unwrap()
+            .generate_cmp_signer(Name::from_str("CN=Signing Device").unwrap(), s.p.now)
+            .unwrap();
+    let mut config = s.responder.config().clone();
+    config.client_trust = Some(TrustStore::new(vec![s.p.root.clone()]));
+    s.responder = Responder::new(config);
+
+    let (itav, ss) = kem::encapsulate_to(
+        s.kem_cert.tbs_certificate().subject_public_key_info(),
+        &RustCryptoProvider,
+    )
+    .unwrap();
+    let chain = s.p.ca.lock().unwrap().chain().to_vec();
+    let mut c = ClientConfig::new(
+        Arc::new(RustCryptoProvider),
+        Protector::Signature {
+            key: Arc::new(signer_key),
+            cert: signer_cert.clone(),
+            chain,
+        },
+    );
+    c.first_general_info = vec![itav];
+    c.response_secret = Some(ss);
+    let mut tx = ClientTransaction::start_ir(
+        c,
+        EnrollRequest::new(
+            EnrollKind::Ir,
+            Some(Name::from_str("CN=Signing Device").unwrap()),
+            Arc::new(PrivateKey::generate(KeyAlgorithm::EcP256).unwrap()),
+        ),
+        s.p.now,
+    )
+    .unwrap();
+    let mut issue = issue_with(&s.p.ca);
+    let (run, result) = common::drive(&mut tx, &s.responder, s.p.now, move |pending, now| {
+        assert_eq!(pending.signer_certificate(), Some(&signer_cert));
+        issue(pending, now)
+    });
+    result.unwrap();
+    assert!(tx.is_completed());
+    assert_eq!(
+        tx.authenticated_as(),
+        Some(&Authenticated::Kem { certificate: None })
+    );
+    for bytes in &run.requests {
+        assert_eq!(protection_oid(bytes), Some(oid::ECDSA_WITH_SHA256));
+    }
+    for reply in &run.replies {
+        assert_eq!(protection_oid(&reply.bytes), Some(oid::KEM_BASED_MAC));
+    }
 }
 
 #[test]

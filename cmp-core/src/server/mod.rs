@@ -444,45 +444,25 @@ impl Responder {
     ) -> Result<Authenticated> {
         let cfg = &self.config;
         let mut secret = None;
-        let mut new_kem_session = None;
-        let mut kem_peer = None;
-        if msg.protection_alg_oid() == Some(oid::KEM_BASED_MAC) {
-            // The shared secret of this transaction's KEM ciphertext: sent
-            // to our KEM key in this message, or kept from the genp we sent.
-            let tid = msg.transaction_id().unwrap_or_default();
+        let tid = msg.transaction_id().unwrap_or_default();
+        // A shared secret for this transaction: from a ciphertext to our KEM
+        // key in this message's generalInfo, or kept from the genp we sent.
+        let fresh_kem_session = self.kem_ciphertext_for_us(msg)?;
+        let kem_session = match &fresh_kem_session {
+            Some(s) => Some(s.clone()),
+            None if !tid.is_empty() => cfg
+                .store
+                .get(&crate::kem::session_key(tid), now)?
+                .map(|b| crate::kem::KemSession::from_bytes(&b))
+                .transpose()?,
+            None => None,
+        };
+        let kem_protected = msg.protection_alg_oid() == Some(oid::KEM_BASED_MAC);
+        if kem_protected {
             if tid.is_empty() {
                 return Err(Error::MissingHeaderField("transactionID"));
             }
-            let sent = match (
-                crate::kem::ciphertext_from_genp(msg.general_info()),
-                &cfg.kem_key,
-            ) {
-                (Ok(info), Some(key)) => Some(crate::kem::decapsulate(&info, key.as_ref())?),
-                (Ok(_), None) => {
-                    return Err(Error::UnsupportedAlgorithm(
-                        "a KEM ciphertext for us, but we have no KEM key".into(),
-                    ));
-                }
-                // absent: the ciphertext came in our genp earlier
-                (Err(Error::IncorrectData(_)), _) => None,
-                (Err(e), _) => return Err(e),
-            };
-            let session = match sent {
-                Some(ss) => {
-                    let session = crate::kem::KemSession {
-                        shared_secret: OctetString::new(ss).map_err(Error::Encode)?,
-                        peer_certificate: None,
-                    };
-                    new_kem_session = Some(session.clone());
-                    session
-                }
-                None => crate::kem::KemSession::from_bytes(
-                    &cfg.store
-                        .get(&crate::kem::session_key(tid), now)?
-                        .ok_or(Error::UnknownCredential)?,
-                )?,
-            };
-            kem_peer = Some(session.peer_certificate.clone());
+            let session = kem_session.as_ref().ok_or(Error::UnknownCredential)?;
             let found = session.shared_secret.as_bytes().to_vec();
             let params = msg
                 .header()
@@ -523,13 +503,21 @@ impl Responder {
             accept_unprotected: cfg.accept_unprotected,
         };
         let mut auth = verify::authenticate(msg, &policy, now, cfg.provider.as_ref(), &cfg.limits)?;
-        if let (Authenticated::Kem { certificate }, Some(peer)) = (&mut auth, kem_peer) {
-            *certificate = peer;
+        if let (Authenticated::Kem { certificate }, Some(session)) = (&mut auth, &kem_session) {
+            certificate.clone_from(&session.peer_certificate);
+        }
+        // A request protected otherwise (e.g. signed by a client whose peer
+        // has only a KEM key) gets its replies protected with the KEM-based MAC.
+        if !kem_protected && let Some(session) = &kem_session {
+            ctx.protection = ReplyProtection::Mac {
+                reference: Vec::new(),
+                secret: session.shared_secret.as_bytes().to_vec(),
+                scheme: MacScheme::KEM_HKDF_SHA256,
+            };
         }
         // Keep a shared secret that arrived with this (verified) message for
         // the rest of the transaction.
-        if let Some(session) = new_kem_session {
-            let tid = msg.transaction_id().unwrap_or_default();
+        if let Some(session) = fresh_kem_session {
             let inserted = cfg.store.insert_new(
                 &crate::kem::session_key(tid),
                 session.to_bytes()?,
@@ -541,6 +529,24 @@ impl Responder {
             }
         }
         Ok(auth)
+    }
+
+    /// The KEM session of a ciphertext to our KEM key in the generalInfo of
+    /// `msg`, if there is one.
+    fn kem_ciphertext_for_us(&self, msg: &ParsedMessage) -> Result<Option<crate::kem::KemSession>> {
+        let info = match crate::kem::ciphertext_from_genp(msg.general_info()) {
+            Ok(info) => info,
+            Err(Error::IncorrectData(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let key = self.config.kem_key.as_ref().ok_or_else(|| {
+            Error::UnsupportedAlgorithm("a KEM ciphertext for us, but we have no KEM key".into())
+        })?;
+        let ss = crate::kem::decapsulate(&info, key.as_ref())?;
+        Ok(Some(crate::kem::KemSession {
+            shared_secret: OctetString::new(ss).map_err(Error::Encode)?,
+            peer_certificate: None,
+        }))
     }
 
     /// Answer a genm asking for a KEM ciphertext (RFC 9810 section
