@@ -106,6 +106,50 @@ pub enum SignatureAlgorithm {
     MlDsa87,
 }
 
+/// Key encapsulation mechanisms (RFC 9810 section 5.1.3.4, RFC 9629).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KemAlgorithm {
+    /// ML-KEM-512 (FIPS 203).
+    MlKem512,
+    /// ML-KEM-768 (FIPS 203).
+    MlKem768,
+    /// ML-KEM-1024 (FIPS 203).
+    MlKem1024,
+}
+
+impl KemAlgorithm {
+    /// Length of the ciphertext in bytes.
+    pub const fn ciphertext_len(self) -> usize {
+        match self {
+            Self::MlKem512 => 768,
+            Self::MlKem768 => 1088,
+            Self::MlKem1024 => 1568,
+        }
+    }
+
+    /// Length of the shared secret in bytes.
+    pub const fn shared_secret_len(self) -> usize {
+        32
+    }
+}
+
+/// The result of encapsulating to a public key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Encapsulated {
+    /// The ciphertext for the holder of the private key.
+    pub ciphertext: Vec<u8>,
+    /// The shared secret (keep it secret; it never goes on the wire).
+    pub shared_secret: Vec<u8>,
+}
+
+impl fmt::Debug for Encapsulated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Encapsulated")
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Source of cryptographically secure random bytes.
 pub trait SecureRandom: Send + Sync {
     /// Fill `dest` with random bytes.
@@ -165,6 +209,97 @@ pub trait CryptoProvider: SecureRandom {
         Ok(value)
     }
 
+    /// Encapsulate a fresh shared secret to the KEM public key `spki`.
+    ///
+    /// The default reports `Unsupported`: a backend without KEMs can still
+    /// do everything else.
+    fn kem_encapsulate(
+        &self,
+        alg: KemAlgorithm,
+        spki: &SubjectPublicKeyInfoOwned,
+    ) -> Result<Encapsulated, CryptoError> {
+        let _ = (alg, spki);
+        Err(CryptoError::Unsupported("key encapsulation"))
+    }
+
+    /// HKDF (RFC 5869) with HMAC over `alg`: extract with `salt` (empty:
+    /// a string of zeros), expand with `info` into `out` (at most 255 hash
+    /// lengths).
+    ///
+    /// The default is built on [`CryptoProvider::hmac`].
+    fn hkdf(
+        &self,
+        alg: DigestAlgorithm,
+        ikm: &[u8],
+        salt: &[u8],
+        info: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        let mac = HmacAlgorithm(alg);
+        let hash_len = alg.output_len();
+        if out.len() > 255 * hash_len {
+            return Err(CryptoError::Other("HKDF output too long"));
+        }
+        let zeros = alloc::vec![0u8; hash_len];
+        let salt = if salt.is_empty() { &zeros[..] } else { salt };
+        let prk = self.hmac(mac, salt, &[ikm])?;
+        let mut previous: Vec<u8> = Vec::new();
+        for (i, chunk) in out.chunks_mut(hash_len).enumerate() {
+            // at most 255 chunks, checked above
+            let counter = [u8::try_from(i + 1).map_err(|_| CryptoError::Other("HKDF counter"))?];
+            previous = self.hmac(mac, &prk, &[&previous, info, &counter])?;
+            let n = chunk.len();
+            chunk.copy_from_slice(previous.get(..n).ok_or(CryptoError::Other("HKDF block"))?);
+        }
+        Ok(())
+    }
+
+    /// AES key wrap (RFC 3394) of `key` under `kek` (16, 24 or 32 bytes).
+    ///
+    /// The default reports `Unsupported`.
+    fn aes_key_wrap(&self, kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let _ = (kek, key);
+        Err(CryptoError::Unsupported("AES key wrap"))
+    }
+
+    /// AES key unwrap (RFC 3394); an integrity check failure is
+    /// `CryptoError::Other`.
+    ///
+    /// The default reports `Unsupported`.
+    fn aes_key_unwrap(&self, kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let _ = (kek, wrapped);
+        Err(CryptoError::Unsupported("AES key wrap"))
+    }
+
+    /// AES-CBC encryption with PKCS#7 padding (CMS content encryption);
+    /// the key length (16, 24 or 32 bytes) selects AES-128/192/256, `iv`
+    /// has 16 bytes.
+    ///
+    /// The default reports `Unsupported`.
+    fn aes_cbc_encrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let _ = (key, iv, plaintext);
+        Err(CryptoError::Unsupported("AES-CBC"))
+    }
+
+    /// AES-CBC decryption with PKCS#7 padding; bad padding is
+    /// `CryptoError::Other`.
+    ///
+    /// The default reports `Unsupported`.
+    fn aes_cbc_decrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let _ = (key, iv, ciphertext);
+        Err(CryptoError::Unsupported("AES-CBC"))
+    }
+
     /// Compare two byte strings in constant time (for MAC verification).
     ///
     /// The default uses `subtle`; a backend may override it.
@@ -195,6 +330,28 @@ pub trait SigningKey: Send + Sync {
 impl fmt::Debug for dyn SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SigningKey")
+            .field("algorithm", &self.algorithm())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A private KEM key (decapsulation key), held wherever the application keeps it.
+pub trait DecapsulationKey: Send + Sync {
+    /// The public key, as it goes into a certificate template.
+    fn public_key(&self) -> SubjectPublicKeyInfoOwned;
+
+    /// The KEM this key belongs to.
+    fn algorithm(&self) -> KemAlgorithm;
+
+    /// Recover the shared secret from `ciphertext`. ML-KEM never fails on a
+    /// well-sized ciphertext (implicit rejection gives an unrelated secret);
+    /// a ciphertext of the wrong length is `InvalidKey`.
+    fn decapsulate(&self, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError>;
+}
+
+impl fmt::Debug for dyn DecapsulationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecapsulationKey")
             .field("algorithm", &self.algorithm())
             .finish_non_exhaustive()
     }

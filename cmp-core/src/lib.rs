@@ -10,7 +10,9 @@
 //!
 //! - [`asn1`]: every CMP (RFC 9810) and CRMF (RFC 4211) type, DER in and out;
 //! - [`message`]: decoding with [`Limits`], the parsed view, header building;
-//! - [`protection`]: PasswordBasedMac, PBMAC1 and signature protection;
+//! - [`protection`]: PasswordBasedMac, PBMAC1, KEM-based MAC and signature protection;
+//! - [`kem`]: the KemCiphertextInfo exchange for KEM-based MAC (ML-KEM);
+//! - [`pop_kem`]: proof-of-possession of KEM keys by encrypted certificate;
 //! - [`client`]: end-entity transactions (ir, cr, kur, p10cr, rr, genm,
 //!   polling, confirmation);
 //! - [`server`]: the RA/CA responder with a [`server::TransactionStore`];
@@ -80,9 +82,11 @@ pub mod asn1;
 pub mod client;
 pub mod crypto;
 pub mod error;
+pub mod kem;
 pub mod limits;
 pub mod message;
 pub mod pop;
+pub mod pop_kem;
 pub mod protection;
 pub mod ra;
 pub mod server;

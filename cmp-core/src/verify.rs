@@ -36,6 +36,19 @@ pub enum Authenticated {
     Unprotected,
     /// MAC with the shared secret.
     Mac,
+    /// KEM-based MAC (RFC 9810 section 5.1.3.4, [`crate::kem`]). It
+    /// authenticates the holder of the KEM private key to the party that
+    /// encapsulated: to a responder, the requester of `certificate`; to a
+    /// client, the responder when the client encapsulated to the responder's
+    /// KEM certificate (not when the client holds the KEM key: then only a
+    /// signed genp authenticated the responder).
+    Kem {
+        /// On the responder: the requester's KEM certificate, validated when
+        /// the responder encapsulated to it. `None` when the requester
+        /// encapsulated to the responder's key (which does not authenticate
+        /// the requester), and always on the client.
+        certificate: Option<Certificate>,
+    },
     /// Signature by this certificate, whose chain (leaf first) validated.
     Signature {
         /// The signer's certificate.
@@ -64,7 +77,11 @@ pub fn authenticate(
         ProtectionKind::Mac => {
             let secret = policy.secret.ok_or(Error::WrongIntegrity)?;
             protection::verify_mac(msg, secret, provider, limits)?;
-            Ok(Authenticated::Mac)
+            if msg.protection_alg_oid() == Some(crate::asn1::oid::KEM_BASED_MAC) {
+                Ok(Authenticated::Kem { certificate: None })
+            } else {
+                Ok(Authenticated::Mac)
+            }
         }
         ProtectionKind::Signature => {
             let store = policy.trust.ok_or(Error::WrongIntegrity)?;

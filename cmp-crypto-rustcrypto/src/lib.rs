@@ -8,6 +8,8 @@
 //! - [`PrivateKey`] implements [`cmp_core::crypto::SigningKey`] for the same
 //!   algorithms: load it from PKCS#8, SEC1 or PKCS#1 (DER or PEM), generate
 //!   it ([`KeyAlgorithm`]), write it out as PKCS#8.
+//! - [`KemPrivateKey`] implements [`cmp_core::crypto::DecapsulationKey`] for
+//!   ML-KEM; the provider encapsulates to ML-KEM public keys.
 //! - [`ReferenceCa`] (module [`ca`]) is a small certification authority for
 //!   tests, demos and the CLI server: it issues certificates with the
 //!   `x509-cert` builder, revokes them, signs CRLs and saves its records.
@@ -24,6 +26,7 @@
 //! | `rsa`     | RSA PKCS#1 v1.5 and RSASSA-PSS (rsaEncryption and id-RSASSA-PSS keys) |
 //! | `ed25519` | Ed25519                                                     |
 //! | `ml-dsa`  | ML-DSA-44, ML-DSA-65, ML-DSA-87                             |
+//! | `ml-kem`  | ML-KEM-512/768/1024 ([`KemPrivateKey`], encapsulation), AES key wrap and AES-CBC (for KEMRecipientInfo) |
 //!
 //! With `default-features = false` only P-256 and PBM remain: the smallest
 //! build, for firmware. An algorithm that is compiled out is still named by
@@ -60,6 +63,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "ml-kem")]
+mod aes_ops;
 pub mod ca;
 #[cfg(not(all(
     feature = "p384",
@@ -69,6 +74,7 @@ pub mod ca;
 )))]
 mod disabled;
 mod hash;
+mod kem_key;
 mod keys;
 #[cfg(feature = "ml-dsa")]
 mod ml_dsa_key;
@@ -81,5 +87,6 @@ mod verify;
 
 pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation};
 pub use der::zeroize::Zeroizing;
+pub use kem_key::KemPrivateKey;
 pub use keys::{KeyAlgorithm, PrivateKey};
 pub use provider::{DEFAULT_PROVIDER, RustCryptoProvider, provider};

@@ -3,7 +3,8 @@
 use alloc::vec::Vec;
 
 use cmp_core::crypto::{
-    CryptoError, CryptoProvider, DigestAlgorithm, HmacAlgorithm, SecureRandom, SignatureAlgorithm,
+    CryptoError, CryptoProvider, DigestAlgorithm, Encapsulated, HmacAlgorithm, KemAlgorithm,
+    SecureRandom, SignatureAlgorithm,
 };
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
@@ -74,6 +75,44 @@ impl CryptoProvider for RustCryptoProvider {
         signature: &[u8],
     ) -> Result<(), CryptoError> {
         verify::verify_signature(alg, params, spki, message, signature)
+    }
+
+    fn kem_encapsulate(
+        &self,
+        alg: KemAlgorithm,
+        spki: &SubjectPublicKeyInfoOwned,
+    ) -> Result<Encapsulated, CryptoError> {
+        crate::kem_key::encapsulate(alg, spki)
+    }
+
+    #[cfg(feature = "ml-kem")]
+    fn aes_key_wrap(&self, kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        crate::aes_ops::key_wrap(kek, key)
+    }
+
+    #[cfg(feature = "ml-kem")]
+    fn aes_key_unwrap(&self, kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        crate::aes_ops::key_unwrap(kek, wrapped)
+    }
+
+    #[cfg(feature = "ml-kem")]
+    fn aes_cbc_encrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        crate::aes_ops::cbc_encrypt(key, iv, plaintext)
+    }
+
+    #[cfg(feature = "ml-kem")]
+    fn aes_cbc_decrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        crate::aes_ops::cbc_decrypt(key, iv, ciphertext)
     }
 
     fn iterate_digest(

@@ -96,6 +96,10 @@ oids! {
     ML_KEM_1024 = "2.16.840.1.101.3.4.4.3";
     /// id-alg-hkdf-with-sha256 (RFC 8619), a KDF for KemBMParameter.
     HKDF_WITH_SHA256 = "1.2.840.113549.1.9.16.3.28";
+    /// id-alg-hkdf-with-sha384 (RFC 8619).
+    HKDF_WITH_SHA384 = "1.2.840.113549.1.9.16.3.29";
+    /// id-alg-hkdf-with-sha512 (RFC 8619).
+    HKDF_WITH_SHA512 = "1.2.840.113549.1.9.16.3.30";
 
     // --- id-it: InfoTypeAndValue types (RFC 9810 section 5.3.19, RFC 9483) ---
     /// id-it-caProtEncCert.

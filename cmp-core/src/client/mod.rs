@@ -76,6 +76,13 @@ pub struct ClientConfig {
     pub limits: Limits,
     /// Extra certificates to send in every request's extraCerts.
     pub extra_certs: Vec<Certificate>,
+    /// The transactionID of the first message; default: a fresh random one.
+    /// Set it to continue the transaction of a KEM ciphertext genm
+    /// ([`crate::kem`]), whose MAC key is bound to that transactionID.
+    pub transaction_id: Option<Vec<u8>>,
+    /// Extra generalInfo of the first message (e.g. the KemCiphertextInfo
+    /// of [`crate::kem::encapsulate_to`]).
+    pub first_general_info: Vec<crate::asn1::InfoTypeAndValue>,
 }
 
 impl ClientConfig {
@@ -97,6 +104,8 @@ impl ClientConfig {
             total_timeout: None,
             limits: Limits::DEFAULT,
             extra_certs: Vec::new(),
+            transaction_id: None,
+            first_general_info: Vec::new(),
         }
     }
 

@@ -13,7 +13,7 @@ use x509_cert::name::Name;
 use crate::asn1::{
     AttributeTypeAndValue, CertId, CertReqMsg, CertRequest, CertTemplate, PkiBody, RevDetails, oid,
 };
-use crate::crypto::SigningKey;
+use crate::crypto::{DecapsulationKey, SigningKey};
 use crate::error::{Error, Result};
 use crate::pop;
 
@@ -37,6 +37,10 @@ pub enum PopMethod {
     RaVerified(SubjectPublicKeyInfoOwned),
     /// No POP at all (negative tests).
     None(SubjectPublicKeyInfoOwned),
+    /// A KEM key (ML-KEM): ask for the certificate encrypted to it and prove
+    /// possession by decrypting it (indirect method, RFC 9810 section
+    /// 5.2.8.3, [`crate::pop_kem`]). The request is sent with pvno 3.
+    EncryptedCert(Arc<dyn DecapsulationKey>),
 }
 
 impl PopMethod {
@@ -44,6 +48,7 @@ impl PopMethod {
         match self {
             Self::Signature(key) => key.public_key(),
             Self::RaVerified(spki) | Self::None(spki) => spki.clone(),
+            Self::EncryptedCert(key) => key.public_key(),
         }
     }
 }
@@ -124,6 +129,7 @@ impl EnrollRequest {
             PopMethod::Signature(key) => Some(pop::signature_pop(&cert_req, key.as_ref())?),
             PopMethod::RaVerified(_) => Some(pop::ra_verified()),
             PopMethod::None(_) => None,
+            PopMethod::EncryptedCert(_) => Some(crate::pop_kem::encr_cert_pop()),
         };
         let msgs = alloc::vec![CertReqMsg {
             cert_req,

@@ -140,6 +140,10 @@ pub struct ClientTransaction {
     deadline: Option<Timestamp>,
     outbox: VecDeque<Vec<u8>>,
     authenticated_as: Option<Authenticated>,
+    /// The protocol version of our messages (3 when EnvelopedData is used).
+    pvno: u64,
+    /// The KEM key an encrypted certificate is for (indirect POP).
+    decryption_key: Option<Arc<dyn crate::crypto::DecapsulationKey>>,
 }
 
 impl core::fmt::Debug for ClientTransaction {
@@ -170,6 +174,10 @@ impl ClientTransaction {
         tx.cert_req_id = request.cert_req_id;
         tx.expected_key = Some(request.public_key());
         tx.expected_subject = subject;
+        if let super::PopMethod::EncryptedCert(key) = &request.pop {
+            tx.decryption_key = Some(Arc::clone(key));
+            tx.pvno = pvno::CMP2021;
+        }
         tx.send_first(body, now)?;
         Ok(tx)
     }
@@ -240,6 +248,7 @@ impl ClientTransaction {
             .map(GeneralName::DirectoryName)
             .unwrap_or_else(crate::message::null_dn);
         let deadline = config.total_timeout.map(|t| now.plus_secs(t));
+        let pv = config.pvno;
         Self {
             config,
             kind,
@@ -254,6 +263,8 @@ impl ClientTransaction {
             deadline,
             outbox: VecDeque::new(),
             authenticated_as: None,
+            pvno: pv,
+            decryption_key: None,
         }
     }
 
@@ -565,9 +576,19 @@ impl ClientTransaction {
             .map(|c| &c.cert_or_enc_cert)
         {
             Some(CertOrEncCert::Certificate(c)) => c.clone(),
+            Some(CertOrEncCert::EncryptedCert(crate::asn1::EncryptedKey::EnvelopedData(env))) => {
+                let key = self.decryption_key.as_ref().ok_or(Error::IncorrectData(
+                    "an encrypted certificate we did not ask for",
+                ))?;
+                crate::pop_kem::decrypt_certificate(
+                    env,
+                    key.as_ref(),
+                    self.config.provider.as_ref(),
+                )?
+            }
             Some(CertOrEncCert::EncryptedCert(_)) => {
                 return Err(Error::UnsupportedAlgorithm(
-                    "encryptedCert (indirect POP)".into(),
+                    "encryptedCert in EncryptedValue".into(),
                 ));
             }
             None => {
@@ -681,16 +702,12 @@ impl ClientTransaction {
             body,
             now,
             false,
-            if needs_v3 {
-                pvno::CMP2021
-            } else {
-                self.config.pvno
-            },
+            if needs_v3 { pvno::CMP2021 } else { self.pvno },
         )
     }
 
     fn send(&mut self, body: PkiBody, now: Timestamp, first: bool) -> Result<()> {
-        self.send_with_pvno(body, now, first, self.config.pvno)
+        self.send_with_pvno(body, now, first, self.pvno)
     }
 
     fn send_with_pvno(
@@ -713,6 +730,13 @@ impl ClientTransaction {
             );
         if !first {
             builder = builder.transaction_id(&self.transaction_id);
+        } else {
+            if let Some(id) = &config.transaction_id {
+                builder = builder.transaction_id(id);
+            }
+            for itav in &config.first_general_info {
+                builder = builder.general_info(itav.clone());
+            }
         }
         if let Some(n) = &self.their_nonce {
             builder = builder.recip_nonce(n);

@@ -40,6 +40,17 @@ pub enum MacScheme {
         /// Derived key length in bytes.
         key_len: usize,
     },
+    /// KEM-based MAC (RFC 9810 section 5.1.3.4, [`super::kem`]): the secret
+    /// is the KEM shared secret, the MAC key is derived with HKDF over `kdf`
+    /// bound to the transactionID.
+    KemBased {
+        /// The hash of the HKDF key derivation.
+        kdf: DigestAlgorithm,
+        /// MAC algorithm.
+        mac: HmacAlgorithm,
+        /// Derived key length in bytes.
+        key_len: usize,
+    },
 }
 
 impl MacScheme {
@@ -61,7 +72,16 @@ impl MacScheme {
         key_len: 32,
     };
 
-    /// The protectionAlg for this scheme with the given salt.
+    /// KEM-based MAC with HKDF-SHA256, a 32-byte key and HMAC-SHA256 (the
+    /// defaults of RFC 9810 section 5.1.3.4).
+    pub const KEM_HKDF_SHA256: Self = Self::KemBased {
+        kdf: DigestAlgorithm::Sha256,
+        mac: HmacAlgorithm(DigestAlgorithm::Sha256),
+        key_len: 32,
+    };
+
+    /// The protectionAlg for this scheme with the given salt (none for
+    /// [`MacScheme::KemBased`]).
     pub fn algorithm_identifier(&self, salt: &[u8]) -> Result<AlgorithmIdentifierOwned> {
         let salt = OctetString::new(salt.to_vec()).map_err(Error::Encode)?;
         match *self {
@@ -98,6 +118,9 @@ impl MacScheme {
                 };
                 with_params(oid::PBMAC1, &params)
             }
+            Self::KemBased { kdf, mac, key_len } => {
+                super::kem::algorithm_identifier(kdf, key_len, mac)
+            }
         }
     }
 
@@ -105,6 +128,7 @@ impl MacScheme {
     pub fn salt_len(&self) -> usize {
         match *self {
             Self::Pbm { salt_len, .. } | Self::Pbmac1 { salt_len, .. } => salt_len,
+            Self::KemBased { .. } => 0,
         }
     }
 }
@@ -145,11 +169,17 @@ fn check_iterations(count: u64, max: u64, min: u64) -> Result<()> {
 
 /// Whether `alg` names a MAC protection this module handles.
 pub fn is_mac_protection(oid: &der::asn1::ObjectIdentifier) -> bool {
-    matches!(*oid, oid::PASSWORD_BASED_MAC | oid::PBMAC1)
+    matches!(
+        *oid,
+        oid::PASSWORD_BASED_MAC | oid::PBMAC1 | oid::KEM_BASED_MAC
+    )
 }
 
 /// Compute the MAC of `data` under `secret` as described by the protection
 /// algorithm `protection_alg` (PBM or PBMAC1), enforcing `limits`.
+///
+/// A KEM-based MAC also needs the transactionID: see
+/// [`super::kem::compute_mac`]; here it is `UnsupportedAlgorithm`.
 pub fn compute_mac(
     protection_alg: &AlgorithmIdentifierOwned,
     secret: &[u8],

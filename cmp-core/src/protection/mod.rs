@@ -6,6 +6,7 @@
 //! and every key-derivation parameter a peer controls is capped by
 //! [`Limits`].
 
+pub mod kem;
 pub mod mac;
 
 use alloc::sync::Arc;
@@ -135,8 +136,14 @@ impl Protector {
                 header.sender_kid =
                     Some(OctetString::new(reference.clone()).map_err(Error::Encode)?);
                 let data = encode_protected_part(&header, &body)?;
+                let transaction_id = header
+                    .transaction_id
+                    .as_ref()
+                    .map(|t| t.as_bytes().to_vec())
+                    .unwrap_or_default();
                 // our own parameters: only the structural limits apply
-                let value = mac::compute_mac(
+                let value = mac_value(
+                    &transaction_id,
                     &alg_id,
                     secret,
                     &data,
@@ -210,11 +217,36 @@ pub fn verify_mac(
     else {
         return Err(Error::MissingProtection);
     };
-    let expected = mac::compute_mac(alg_id, secret, msg.protected_part(), provider, limits)?;
+    let transaction_id = msg.transaction_id().unwrap_or_default();
+    let expected = mac_value(
+        transaction_id,
+        alg_id,
+        secret,
+        msg.protected_part(),
+        provider,
+        limits,
+    )?;
     if provider.constant_time_eq(&expected, received) {
         Ok(())
     } else {
         Err(Error::BadMessageCheck)
+    }
+}
+
+/// The MAC of `data`: KEM-based MACs are bound to the transactionID, the
+/// password-based ones are not.
+fn mac_value(
+    transaction_id: &[u8],
+    alg_id: &spki::AlgorithmIdentifierOwned,
+    secret: &[u8],
+    data: &[u8],
+    provider: &dyn CryptoProvider,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    if alg_id.oid == crate::asn1::oid::KEM_BASED_MAC {
+        kem::compute_mac(alg_id, secret, transaction_id, data, provider)
+    } else {
+        mac::compute_mac(alg_id, secret, data, provider, limits)
     }
 }
 

@@ -110,6 +110,10 @@ pub struct ResponderConfig {
     pub limits: Limits,
     /// Transaction state.
     pub store: Arc<dyn TransactionStore>,
+    /// Our KEM private key, for clients that encapsulate to our KEM
+    /// certificate and send the ciphertext in the generalInfo of their
+    /// first KEM-MAC-protected request (RFC 9810 section 5.1.3.4).
+    pub kem_key: Option<Arc<dyn crate::crypto::DecapsulationKey>>,
 }
 
 impl ResponderConfig {
@@ -132,6 +136,7 @@ impl ResponderConfig {
             ca_pubs: Vec::new(),
             limits: Limits::DEFAULT,
             store,
+            kem_key: None,
         }
     }
 
@@ -356,7 +361,15 @@ impl Responder {
             },
             implicit_confirm_asked: msg.implicit_confirm(),
         };
-        let auth = match self.authenticate(&msg, &mut ctx, now) {
+        // A genm asking for a KEM ciphertext may come unprotected: its answer
+        // is only of use to the holder of the certified KEM key.
+        let kem_request = crate::kem::is_ciphertext_request(msg.body());
+        let authenticated = if kem_request && protection_kind(&msg) == Ok(ProtectionKind::None) {
+            Ok(Authenticated::Unprotected)
+        } else {
+            self.authenticate(&msg, &mut ctx, now)
+        };
+        let auth = match authenticated {
             Ok(a) => a,
             Err(e) => return Err(Box::new((Some(ctx), e))),
         };
@@ -373,6 +386,7 @@ impl Responder {
         verify::check_message_time(&msg, now, cfg.max_time_skew).map_err(fail)?;
 
         match msg.body_type() {
+            BodyType::Genm if kem_request => self.kem_ciphertext(&msg, &ctx, now).map_err(fail),
             BodyType::Ir
             | BodyType::Cr
             | BodyType::Kur
@@ -430,7 +444,40 @@ impl Responder {
     ) -> Result<Authenticated> {
         let cfg = &self.config;
         let mut secret = None;
-        if protection_kind(msg)? == ProtectionKind::Mac {
+        let tid = msg.transaction_id().unwrap_or_default();
+        // A shared secret for this transaction: from a ciphertext to our KEM
+        // key in this message's generalInfo, or kept from the genp we sent.
+        let fresh_kem_session = self.kem_ciphertext_for_us(msg)?;
+        let kem_session = match &fresh_kem_session {
+            Some(s) => Some(s.clone()),
+            None if !tid.is_empty() => cfg
+                .store
+                .get(&crate::kem::session_key(tid), now)?
+                .map(|b| crate::kem::KemSession::from_bytes(&b))
+                .transpose()?,
+            None => None,
+        };
+        let kem_protected = msg.protection_alg_oid() == Some(oid::KEM_BASED_MAC);
+        if kem_protected {
+            if tid.is_empty() {
+                return Err(Error::MissingHeaderField("transactionID"));
+            }
+            let session = kem_session.as_ref().ok_or(Error::UnknownCredential)?;
+            let found = session.shared_secret.as_bytes().to_vec();
+            let params = msg
+                .header()
+                .protection_alg
+                .as_ref()
+                .map(crate::protection::kem::parameters)
+                .transpose()?
+                .ok_or(Error::MissingProtection)?;
+            ctx.protection = ReplyProtection::Mac {
+                reference: msg.sender_kid().unwrap_or_default().to_vec(),
+                secret: found.clone(),
+                scheme: crate::kem::scheme_of(&params)?,
+            };
+            secret = Some(found);
+        } else if protection_kind(msg)? == ProtectionKind::Mac {
             let reference = msg.sender_kid().ok_or(Error::UnknownCredential)?.to_vec();
             let found = cfg
                 .secrets
@@ -455,7 +502,108 @@ impl Responder {
             untrusted: &cfg.untrusted,
             accept_unprotected: cfg.accept_unprotected,
         };
-        verify::authenticate(msg, &policy, now, cfg.provider.as_ref(), &cfg.limits)
+        let mut auth = verify::authenticate(msg, &policy, now, cfg.provider.as_ref(), &cfg.limits)?;
+        if let (Authenticated::Kem { certificate }, Some(session)) = (&mut auth, &kem_session) {
+            certificate.clone_from(&session.peer_certificate);
+        }
+        // A request protected otherwise (e.g. signed by a client whose peer
+        // has only a KEM key) gets its replies protected with the KEM-based MAC.
+        if !kem_protected && let Some(session) = &kem_session {
+            ctx.protection = ReplyProtection::Mac {
+                reference: Vec::new(),
+                secret: session.shared_secret.as_bytes().to_vec(),
+                scheme: MacScheme::KEM_HKDF_SHA256,
+            };
+        }
+        // Keep a shared secret that arrived with this (verified) message for
+        // the rest of the transaction.
+        if let Some(session) = fresh_kem_session {
+            let inserted = cfg.store.insert_new(
+                &crate::kem::session_key(tid),
+                session.to_bytes()?,
+                now.plus_secs(cfg.transaction_lifetime),
+                now,
+            )?;
+            if !inserted {
+                return Err(Error::TransactionIdInUse);
+            }
+        }
+        Ok(auth)
+    }
+
+    /// The KEM session of a ciphertext to our KEM key in the generalInfo of
+    /// `msg`, if there is one.
+    fn kem_ciphertext_for_us(&self, msg: &ParsedMessage) -> Result<Option<crate::kem::KemSession>> {
+        let info = match crate::kem::ciphertext_from_genp(msg.general_info()) {
+            Ok(info) => info,
+            Err(Error::IncorrectData(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let key = self.config.kem_key.as_ref().ok_or_else(|| {
+            Error::UnsupportedAlgorithm("a KEM ciphertext for us, but we have no KEM key".into())
+        })?;
+        let ss = crate::kem::decapsulate(&info, key.as_ref())?;
+        Ok(Some(crate::kem::KemSession {
+            shared_secret: OctetString::new(ss).map_err(Error::Encode)?,
+            peer_certificate: None,
+        }))
+    }
+
+    /// Answer a genm asking for a KEM ciphertext (RFC 9810 section
+    /// 5.1.3.4): validate the KEM certificate (first in extraCerts, keyUsage
+    /// keyEncipherment when present) against `client_trust`, encapsulate to
+    /// its key, keep the shared secret for this transaction, and send the
+    /// ciphertext in a genp.
+    fn kem_ciphertext(
+        &self,
+        msg: &ParsedMessage,
+        ctx: &ReplyContext,
+        now: Timestamp,
+    ) -> Result<Handled> {
+        let cfg = &self.config;
+        let cert = msg
+            .extra_certs()
+            .first()
+            .ok_or(Error::BadRequest("no KEM certificate in extraCerts"))?;
+        let trust = cfg.client_trust.as_ref().ok_or(Error::SignerNotTrusted(
+            "no trust anchors for KEM certificates",
+        ))?;
+        let mut pool = msg.extra_certs().to_vec();
+        pool.extend(cfg.untrusted.iter().cloned());
+        let opts = crate::trust::ValidationOptions {
+            required_key_usage: Some(x509_cert::ext::pkix::KeyUsages::KeyEncipherment.into()),
+            ..crate::trust::ValidationOptions::default()
+        };
+        crate::trust::validate_chain(cert, &pool, trust, now, &opts, cfg.provider.as_ref())?;
+        let spki = cert.tbs_certificate().subject_public_key_info();
+        let kem = crate::kem::kem_from_oid(&spki.algorithm.oid)?;
+        let encapsulated = cfg.provider.kem_encapsulate(kem, spki)?;
+        let session = crate::kem::KemSession {
+            shared_secret: OctetString::new(encapsulated.shared_secret).map_err(Error::Encode)?,
+            peer_certificate: Some(cert.clone()),
+        };
+        let inserted = cfg.store.insert_new(
+            &crate::kem::session_key(&ctx.transaction_id),
+            session.to_bytes()?,
+            now.plus_secs(cfg.transaction_lifetime),
+            now,
+        )?;
+        if !inserted {
+            return Err(Error::TransactionIdInUse);
+        }
+        let body = PkiBody::Genp(alloc::vec![crate::kem::ciphertext_response(
+            kem,
+            &encapsulated.ciphertext
+        )?]);
+        let (bytes, _) = build_reply(cfg, ctx, body, false, now)?;
+        Ok(Handled::Reply(Reply {
+            bytes,
+            body: BodyType::Genp,
+            transaction_id: ctx.transaction_id.clone(),
+            error: None,
+            event: None,
+            inner: Vec::new(),
+        }))
     }
 
     fn load(&self, ctx: &ReplyContext, now: Timestamp) -> Result<TransactionRecord> {
@@ -520,7 +668,16 @@ impl Responder {
             .provider
             .constant_time_eq(&hash, status.cert_hash.as_bytes())
         {
-            return Err(Error::BadCertId);
+            // With an encrypted certificate the hash is the proof of possession.
+            let original = ParsedMessage::decode(record.request.as_bytes(), &self.config.limits)?;
+            let indirect = matches!(original.body(),
+                PkiBody::Ir(r) | PkiBody::Cr(r) | PkiBody::Kur(r)
+                    if r.first().is_some_and(crate::pop_kem::requests_encr_cert));
+            return Err(if indirect {
+                Error::BadPop
+            } else {
+                Error::BadCertId
+            });
         }
         let event = match &status.status_info {
             Some(s) if !s.status.is_success() => ResponderEvent::ConfirmationRejected {

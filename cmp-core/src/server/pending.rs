@@ -239,10 +239,14 @@ impl PendingRequest {
     }
 
     /// The certificate that signed the request, if it was signature-protected
-    /// (for kur: the certificate being updated).
+    /// (for kur: the certificate being updated), or the KEM certificate whose
+    /// key protected it with a KEM-based MAC.
     pub fn signer_certificate(&self) -> Option<&Certificate> {
         match &self.auth {
             Authenticated::Signature { signer, .. } => Some(signer),
+            Authenticated::Kem {
+                certificate: Some(cert),
+            } => Some(cert),
             _ => None,
         }
     }
@@ -272,7 +276,7 @@ impl PendingRequest {
 
     /// Issue `cert` (ir/cr/kur/p10cr). `ca_pubs` overrides the configured caPubs.
     pub fn issue(
-        self,
+        mut self,
         cert: Certificate,
         ca_pubs: Option<Vec<Certificate>>,
         now: Timestamp,
@@ -280,7 +284,36 @@ impl PendingRequest {
         if !matches!(self.kind, RequestKind::Enroll(_) | RequestKind::P10cr) {
             return Err(Error::Usage("issue() answers certificate requests only"));
         }
-        let grant = self.config.grant_implicit_confirm && self.ctx.implicit_confirm_asked;
+        // Indirect POP: the certificate goes out encrypted to the KEM key,
+        // and only certConf proves possession, so it is never implicit.
+        let encrypted = match self.cert_request() {
+            Some(req) if crate::pop_kem::requests_encr_cert(req) => {
+                let key = req
+                    .cert_req
+                    .cert_template
+                    .public_key
+                    .as_ref()
+                    .ok_or(Error::BadCertTemplate("public key missing"))?;
+                Some(crate::pop_kem::encrypt_certificate(
+                    &cert,
+                    key,
+                    self.config.provider.as_ref(),
+                )?)
+            }
+            _ => None,
+        };
+        if encrypted.is_some() {
+            self.ctx.pvno = crate::asn1::cmp::pvno::CMP2021;
+        }
+        let grant = self.config.grant_implicit_confirm
+            && self.ctx.implicit_confirm_asked
+            && encrypted.is_none();
+        let cert_or_enc_cert = match encrypted {
+            Some(env) => {
+                CertOrEncCert::EncryptedCert(crate::asn1::EncryptedKey::EnvelopedData(env))
+            }
+            None => CertOrEncCert::Certificate(cert.clone()),
+        };
         let ca_pubs = ca_pubs.unwrap_or_else(|| self.config.ca_pubs.clone());
         let rep = CertRepMessage {
             ca_pubs: if ca_pubs.is_empty() || self.kind == RequestKind::Enroll(EnrollKind::Kur) {
@@ -292,7 +325,7 @@ impl PendingRequest {
                 cert_req_id: self.cert_req_id,
                 status: PkiStatusInfo::accepted(),
                 certified_key_pair: Some(CertifiedKeyPair {
-                    cert_or_enc_cert: CertOrEncCert::Certificate(cert.clone()),
+                    cert_or_enc_cert,
                     private_key: None,
                     publication_info: None,
                 }),
@@ -465,6 +498,14 @@ fn check_cert_request(
     match &req.popo {
         Some(ProofOfPossession::Signature(_)) => {
             pop::verify_signature_pop(req, config.provider.as_ref())
+        }
+        // A KEM key proves possession later, by decrypting its certificate.
+        Some(ProofOfPossession::KeyEncipherment(_)) if crate::pop_kem::requests_encr_cert(req) => {
+            let key = req.cert_req.cert_template.public_key.as_ref();
+            match key.map(|k| crate::kem::kem_from_oid(&k.algorithm.oid)) {
+                Some(Ok(_)) => Ok(()),
+                _ => Err(Error::BadPop),
+            }
         }
         Some(ProofOfPossession::RaVerified(_)) => {
             if is_authorized_ra(config, auth) {
