@@ -79,7 +79,7 @@ mod rng;
 mod rsa_pss;
 mod verify;
 
-pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation};
+pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation, RootKeyUpdate};
 pub use der::zeroize::Zeroizing;
 pub use keys::{KeyAlgorithm, PrivateKey};
 pub use provider::{DEFAULT_PROVIDER, RustCryptoProvider, provider};

@@ -184,6 +184,17 @@ impl ClientTransaction {
         Self::start_enroll(config, &request, now)
     }
 
+    /// Start a cross-certification request (ccr): `request` carries the
+    /// requesting CA's name and key; the answer is a ccp, confirmed like a cp.
+    pub fn start_ccr(
+        config: impl Into<Arc<ClientConfig>>,
+        mut request: EnrollRequest,
+        now: Timestamp,
+    ) -> Result<Self> {
+        request.kind = EnrollKind::Ccr;
+        Self::start_enroll(config, &request, now)
+    }
+
     /// Start a PKCS#10 request with a DER-encoded CSR.
     pub fn start_p10cr(
         config: impl Into<Arc<ClientConfig>>,
@@ -424,7 +435,7 @@ impl ClientTransaction {
             }
             (
                 Expect::Initial | Expect::Poll,
-                PkiBody::Ip(rep) | PkiBody::Cp(rep) | PkiBody::Kup(rep),
+                PkiBody::Ip(rep) | PkiBody::Cp(rep) | PkiBody::Kup(rep) | PkiBody::Ccp(rep),
             ) if self.expected_response() == Some(body_type) => {
                 self.handle_cert_rep(&msg, rep, now)
             }
@@ -470,6 +481,7 @@ impl ClientTransaction {
             TransactionKind::Enroll(EnrollKind::Ir) => Some(BodyType::Ip),
             TransactionKind::Enroll(EnrollKind::Cr) | TransactionKind::P10cr => Some(BodyType::Cp),
             TransactionKind::Enroll(EnrollKind::Kur) => Some(BodyType::Kup),
+            TransactionKind::Enroll(EnrollKind::Ccr) => Some(BodyType::Ccp),
             _ => None,
         }
     }
