@@ -19,6 +19,7 @@
 //! own, so the answer to a genm rootCaKeyUpdate (RFC 9483 section 4.3.2)
 //! gets the same checks.
 
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
@@ -54,7 +55,7 @@ use crate::verify::{self, Authenticated, ProtectionPolicy};
 pub enum AnnounceError {
     /// The message itself failed: decoding, limits, header, protection or
     /// the signer's chain (the inner [`Error`] says which).
-    Message(Error),
+    Message(Box<Error>),
     /// The body is not ckuann, cann, rann or crlann.
     NotAnAnnouncement {
         /// The body received.
@@ -85,7 +86,7 @@ pub enum AnnounceError {
     OldWithNewKeyMismatch,
     /// cann: the announced certificate does not validate to a trust anchor
     /// (the inner error says why).
-    CertificateNotTrusted(Error),
+    CertificateNotTrusted(Box<Error>),
     /// rann: the status is neither revocationWarning nor revocationNotification.
     BadRevocationStatus(PkiStatus),
     /// crlann without any CRL.
@@ -100,7 +101,7 @@ impl AnnounceError {
     /// Every variant once (example payloads), for tables and bindings.
     pub fn catalogue() -> Vec<AnnounceError> {
         alloc::vec![
-            Self::Message(Error::BadMessageCheck),
+            Self::Message(Box::new(Error::BadMessageCheck)),
             Self::NotAnAnnouncement { got: "x" },
             Self::MissingNewWithOld,
             Self::UnknownOldRoot,
@@ -113,7 +114,7 @@ impl AnnounceError {
             Self::NameMismatch,
             Self::OldWithNewSignature,
             Self::OldWithNewKeyMismatch,
-            Self::CertificateNotTrusted(Error::SignerNotTrusted("x")),
+            Self::CertificateNotTrusted(Box::new(Error::SignerNotTrusted("x"))),
             Self::BadRevocationStatus(PkiStatus::Accepted),
             Self::EmptyCrlAnnouncement,
             Self::CrlIssuerUnknown,
@@ -210,7 +211,7 @@ impl std::error::Error for AnnounceError {}
 
 impl From<Error> for AnnounceError {
     fn from(e: Error) -> Self {
-        Self::Message(e)
+        Self::Message(Box::new(e))
     }
 }
 
@@ -472,7 +473,7 @@ impl AnnouncementValidator {
                     &ValidationOptions::default(),
                     provider,
                 )
-                .map_err(AnnounceError::CertificateNotTrusted)?;
+                .map_err(|e| AnnounceError::CertificateNotTrusted(Box::new(e)))?;
                 Ok(Announcement::CertificateAnnounced {
                     cert: cert.clone(),
                     path: path.into_certificates(),
@@ -522,7 +523,7 @@ impl AnnouncementValidator {
         let tbs = crl
             .tbs_cert_list
             .to_der()
-            .map_err(|e| AnnounceError::Message(Error::Encode(e)))?;
+            .map_err(|e| AnnounceError::Message(Box::new(Error::Encode(e))))?;
         let alg_id = &crl.signature_algorithm;
         let signature = crl
             .signature
@@ -632,7 +633,7 @@ pub fn validate_root_key_update(
     }
     trust::check_validity(new_root, now).map_err(|e| match e {
         Error::SignerNotTrusted(why) => AnnounceError::NewRootNotValid(why),
-        other => AnnounceError::Message(other),
+        other => AnnounceError::from(other),
     })?;
     let old_key = old_root.tbs_certificate().subject_public_key_info();
     let new_key = new_tbs.subject_public_key_info();

@@ -196,7 +196,7 @@ mod tests {
         assert!(validate_chain(&cert, &[], &old_store, now(), &opts, p).is_err());
         validate_chain(
             &cert,
-            &[upd.new_with_old.clone()],
+            core::slice::from_ref(&upd.new_with_old),
             &old_store,
             now(),
             &opts,
