@@ -7,6 +7,7 @@ mod error;
 mod files;
 mod http;
 mod serve;
+mod spool;
 
 use std::process::ExitCode;
 
@@ -47,6 +48,10 @@ enum Command {
     /// Key update: renew --oldcert with a new key (kur/kup).
     #[command(after_help = AFTER_HELP)]
     Kur(EnrollArgs),
+    /// Cross-certification: a CA asks another CA to certify its key (ccr/ccp);
+    /// --subject and --newkey are the requesting CA's name and key.
+    #[command(after_help = AFTER_HELP)]
+    Ccr(EnrollArgs),
     /// Enrollment with a PKCS#10 CSR (p10cr/cp).
     #[command(after_help = AFTER_HELP)]
     P10cr(P10crArgs),
@@ -68,6 +73,7 @@ fn run(command: Command) -> CliResult<()> {
         Command::Ir(args) => client_cmd::run_enroll(EnrollKind::Ir, &args),
         Command::Cr(args) => client_cmd::run_enroll(EnrollKind::Cr, &args),
         Command::Kur(args) => client_cmd::run_enroll(EnrollKind::Kur, &args),
+        Command::Ccr(args) => client_cmd::run_enroll(EnrollKind::Ccr, &args),
         Command::P10cr(args) => client_cmd::run_p10cr(&args),
         Command::Rr(args) => client_cmd::run_rr(&args),
         Command::Genm(args) => client_cmd::run_genm(&args),

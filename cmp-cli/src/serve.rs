@@ -112,6 +112,10 @@ pub(crate) struct ServeArgs {
     /// Exit after answering N HTTP requests
     #[arg(long, value_name = "N")]
     max_requests: Option<u64>,
+    /// Also answer requests exchanged as files in DIR (`cmp ir --server
+    /// file:DIR`): every NAME.req.der without a NAME.rsp.der gets one
+    #[arg(long, value_name = "DIR")]
+    spool: Option<PathBuf>,
 }
 
 const SERVE_AFTER_HELP: &str = "\
@@ -162,6 +166,8 @@ pub(crate) struct ServerConfig {
     pub(crate) log: bool,
     /// How long a transaction may stay open, seconds (600).
     pub(crate) transaction_lifetime: u64,
+    /// Directory of request files to answer (file exchange).
+    pub(crate) spool: Option<PathBuf>,
 }
 
 #[allow(dead_code)] // in-process use (tests, the README's demo)
@@ -182,6 +188,7 @@ impl ServerConfig {
             max_requests: None,
             log: false,
             transaction_lifetime: TRANSACTION_LIFETIME_SECS,
+            spool: None,
         }
     }
 }
@@ -242,6 +249,7 @@ impl ServerConfig {
             max_requests: args.max_requests,
             log: true,
             transaction_lifetime: TRANSACTION_LIFETIME_SECS,
+            spool: args.spool.clone(),
         })
     }
 }
@@ -361,6 +369,11 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     {
         return Err(String::from("--key does not match --cert"));
     }
+    if let Some(dir) = &config.spool
+        && !dir.is_dir()
+    {
+        return Err(format!("--spool {}: no such directory", dir.display()));
+    }
     let now = Timestamp::now();
     let db = Arc::new(Db::open(config.state.as_deref())?);
     let ca = set_up_ca(config.ca, &db, now)?;
@@ -465,6 +478,7 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
         },
         stop: stop.clone(),
         max_requests: config.max_requests,
+        spool: config.spool,
     };
     let thread = std::thread::Builder::new()
         .name(String::from("cmp-serve"))
@@ -622,6 +636,7 @@ struct Worker {
     log: TxLog,
     stop: ShutdownHandle,
     max_requests: Option<u64>,
+    spool: Option<PathBuf>,
 }
 
 impl Worker {
@@ -636,6 +651,10 @@ impl Worker {
             if self.stop.0.load(Ordering::SeqCst)
                 || self.max_requests.is_some_and(|max| handled >= max)
             {
+                break;
+            }
+            handled = handled.saturating_add(self.answer_spool());
+            if self.max_requests.is_some_and(|max| handled >= max) {
                 break;
             }
             let Some(http) = &self.http else { break };
@@ -760,6 +779,60 @@ impl Worker {
         }
     }
 
+    /// Answer the unanswered request files of the spool directory; returns
+    /// how many were answered.
+    fn answer_spool(&mut self) -> u64 {
+        let Some(dir) = self.spool.clone() else {
+            return 0;
+        };
+        let pending = match crate::spool::unanswered(&dir) {
+            Ok(p) => p,
+            Err(e) => {
+                if self.log.enabled {
+                    eprintln!("cmp serve: spool: {e}");
+                }
+                return 0;
+            }
+        };
+        let mut answered = 0u64;
+        for request in pending {
+            let Some(answer) = crate::spool::response_path(&request) else {
+                continue;
+            };
+            let body = match std::fs::read(&request) {
+                Ok(b) if b.len() <= MAX_BODY => b,
+                // vanished meanwhile (the client gave up), or too large
+                Ok(_) | Err(_) => continue,
+            };
+            let handled =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle_cmp(&body)));
+            let bytes = match handled {
+                Ok(reply) if !reply.bytes.is_empty() => reply.bytes,
+                _ => {
+                    // set it aside so that it is not tried again and again
+                    let failed = request.with_extension("failed");
+                    let _ = std::fs::rename(&request, &failed);
+                    if self.log.enabled {
+                        eprintln!(
+                            "cmp serve: spool: no answer to {} (moved to {})",
+                            request.display(),
+                            failed.display()
+                        );
+                    }
+                    continue;
+                }
+            };
+            if let Err(e) = crate::spool::write_atomic(&answer, &bytes) {
+                if self.log.enabled {
+                    eprintln!("cmp serve: spool: {e}");
+                }
+                continue;
+            }
+            answered = answered.saturating_add(1);
+        }
+        answered
+    }
+
     /// Handle one CMP message and log what it did.
     fn handle_cmp(&mut self, body: &[u8]) -> Reply {
         let now = Timestamp::now();
@@ -794,7 +867,7 @@ impl Worker {
             }
         }
         let finished = match reply.body {
-            BodyType::Ip | BodyType::Cp | BodyType::Kup => {
+            BodyType::Ip | BodyType::Cp | BodyType::Kup | BodyType::Ccp => {
                 outcomes.last().is_some_and(|o| o.finished)
             }
             BodyType::PollRep => false,

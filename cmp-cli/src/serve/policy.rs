@@ -14,6 +14,9 @@
 //!   rr must be signed by that certificate or by an RA (id-kp-cmcRA), else
 //!   notAuthorized; MAC clients may revoke any. The reason comes from the
 //!   reasonCode in crlEntryDetails.
+//! * ccr: certify the requesting CA's key as a CA (basicConstraints cA,
+//!   pathLenConstraint 0): a cross-certificate, answered with ccp. The
+//!   subject must not be empty.
 //! * genm: see [`Policy::general_message`].
 //! * `--poll N`: certificate requests are answered "waiting" (checkAfter 1 s)
 //!   until the client has polled N times.
@@ -158,6 +161,7 @@ impl Policy {
                 p.wait(1, now)
             }
             RequestKind::Enroll(EnrollKind::Kur) => self.key_update(p, now),
+            RequestKind::Enroll(EnrollKind::Ccr) => self.cross_certify(p, now),
             RequestKind::Enroll(_) | RequestKind::P10cr => self.enroll(p, now),
             RequestKind::Revoke => self.revoke(p, now),
             RequestKind::Genm => self.general_message(p, now),
@@ -184,6 +188,36 @@ impl Policy {
     ) -> cmp_core::Result<Reply> {
         self.note(format!("rejected ({}): {text}", bit.name()), true);
         p.reject(rejection(bit, text), now)
+    }
+
+    fn cross_certify(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        let (Some(subject), Some(public_key)) = (p.subject().cloned(), p.public_key().cloned())
+        else {
+            return self.reject(
+                p,
+                FailureBit::BadCertTemplate,
+                "ccr needs the requesting CA's subject and public key",
+                now,
+            );
+        };
+        match self
+            .ca
+            .issue_ca_certificate(subject, public_key, Some(0), now)
+        {
+            Ok(cert) => {
+                self.note(
+                    format!(
+                        "cross-certified \"{}\" ({})",
+                        cert.tbs_certificate().subject(),
+                        hex(&serial_of(&cert))
+                    ),
+                    false,
+                );
+                p.issue(cert, None, now)
+            }
+            Err(CaError::BadTemplate(why)) => self.reject(p, FailureBit::BadCertTemplate, why, now),
+            Err(e) => self.reject(p, FailureBit::SystemFailure, &e.to_string(), now),
+        }
     }
 
     fn enroll(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {

@@ -1,0 +1,246 @@
+//! The CLI's life-cycle additions end to end: enrollment through files
+//! (`--server file:DIR` against `cmp serve --spool DIR`), cross-certification
+//! (`cmp ccr`), and root CA key update announcements (`cmp announce` /
+//! `cmp check-announcement`); results checked with OpenSSL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use cmp_tests::run_openssl;
+
+const REF: &str = "4711";
+const SECRET: &str = "pass:offline-secret";
+
+/// A `cmp serve` process, killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cmp"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--ref",
+                REF,
+                "--secret",
+                SECRET,
+            ])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start cmp serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = tx.send(lines.next());
+            for _ in lines {}
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Some(Ok(line))) => line,
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("cmp serve did not start: {other:?}");
+            }
+        };
+        let port = line
+            .strip_prefix("listening on http://127.0.0.1:")
+            .and_then(|rest| rest.strip_suffix("/.well-known/cmp"))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+        Self { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/.well-known/cmp", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cmp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cmp"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run cmp")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn p(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn openssl_ok(args: &[&str]) -> String {
+    let out = run_openssl(args, Duration::from_secs(30)).unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn enrollment_entirely_through_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    std::fs::create_dir(&spool).unwrap();
+    let root = tmp.path().join("root.pem");
+    let server = Server::start(&["--spool", &p(&spool), "--root-out", &p(&root)]);
+
+    let cert = tmp.path().join("cert.pem");
+    let chain = tmp.path().join("chain.pem");
+    let key = tmp.path().join("key.pem");
+    let out = cmp(&[
+        "ir",
+        "--server",
+        &format!("file:{}", spool.display()),
+        "--ref",
+        REF,
+        "--secret",
+        SECRET,
+        "--subject",
+        "/CN=offline device",
+        "--keyout",
+        &p(&key),
+        "--certout",
+        &p(&cert),
+        "--chainout",
+        &p(&chain),
+        "--timeout",
+        "60",
+        "-v",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let log = String::from_utf8_lossy(&out.stderr);
+    // ir → ip, then certConf → pkiConf: two exchanges through the directory
+    assert!(log.contains("(ir, "), "{log}");
+    assert!(log.contains("(ip, "), "{log}");
+    assert!(log.contains("(certConf, "), "{log}");
+    assert!(log.contains("(pkiconf, "), "{log}");
+    // the client cleans up after itself
+    let left: Vec<_> = std::fs::read_dir(&spool).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+    // the certificate verifies with OpenSSL up to the server's root
+    let verified = openssl_ok(&[
+        "verify",
+        "-CAfile",
+        &p(&root),
+        "-untrusted",
+        &p(&chain),
+        &p(&cert),
+    ]);
+    assert!(verified.contains(": OK"), "{verified}");
+    drop(server);
+}
+
+#[test]
+fn file_exchange_without_an_answer_times_out_and_keeps_the_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = cmp(&[
+        "ir",
+        "--server",
+        &format!("file:{}", tmp.path().display()),
+        "--ref",
+        REF,
+        "--secret",
+        SECRET,
+        "--subject",
+        "/CN=nobody answers",
+        "--msg-timeout",
+        "1",
+    ]);
+    // exit status 4: transport failure
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].ends_with("-01.req.der"), "{left:?}");
+
+    let missing = cmp(&[
+        "ir",
+        "--server",
+        &format!("file:{}/absent", tmp.path().display()),
+        "--ref",
+        REF,
+        "--secret",
+        SECRET,
+    ]);
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+}
+
+#[test]
+fn cross_certification_with_cmp_ccr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root.pem");
+    let server = Server::start(&["--root-out", &p(&root)]);
+    let cross = tmp.path().join("cross.pem");
+    let chain = tmp.path().join("chain.pem");
+    let out = cmp(&[
+        "ccr",
+        "--server",
+        &server.url(),
+        "--ref",
+        REF,
+        "--secret",
+        SECRET,
+        "--subject",
+        "/CN=Partner CA/O=Partner",
+        "--keyout",
+        &p(&tmp.path().join("partner.key")),
+        "--certout",
+        &p(&cross),
+        "--chainout",
+        &p(&chain),
+        "-v",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("(ccr, "), "{log}");
+    assert!(log.contains("(ccp, "), "{log}");
+    assert!(log.contains("(pkiconf, "), "{log}");
+    let dump = openssl_ok(&["x509", "-in", &p(&cross), "-noout", "-text"]);
+    assert!(dump.contains("CA:TRUE, pathlen:0"), "{dump}");
+    assert!(dump.contains("Certificate Sign"), "{dump}");
+    assert!(dump.contains("CN = Partner CA"), "{dump}");
+    let verified = openssl_ok(&[
+        "verify",
+        "-CAfile",
+        &p(&root),
+        "-untrusted",
+        &p(&chain),
+        &p(&cross),
+    ]);
+    assert!(verified.contains(": OK"), "{verified}");
+}
