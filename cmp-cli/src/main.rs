@@ -1,5 +1,6 @@
 //! `cmp`: a CMP (RFC 9810) client and reference server.
 
+mod announce_cmd;
 mod client_cmd;
 mod demo;
 mod dn;
@@ -63,6 +64,12 @@ enum Command {
     Genm(GenmArgs),
     /// Run the reference CA server (CMP over HTTP, RFC 9811).
     Serve(serve::ServeArgs),
+    /// Build a CA announcement file: root CA key update (ckuann), certificate
+    /// (cann), revocation (rann) or CRLs (crlann).
+    Announce(announce_cmd::AnnounceArgs),
+    /// Validate an announcement file against trust anchors and say what it announces.
+    #[command(after_help = AFTER_HELP)]
+    CheckAnnouncement(announce_cmd::CheckArgs),
 }
 
 /// Run one subcommand; errors are reported by `main`.
@@ -78,6 +85,8 @@ fn run(command: Command) -> CliResult<()> {
         Command::Rr(args) => client_cmd::run_rr(&args),
         Command::Genm(args) => client_cmd::run_genm(&args),
         Command::Serve(args) => serve::run(args).map_err(error::CliError::Io),
+        Command::Announce(args) => announce_cmd::run_announce(&args),
+        Command::CheckAnnouncement(args) => announce_cmd::run_check(&args),
     }
 }
 

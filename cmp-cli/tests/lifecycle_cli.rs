@@ -244,3 +244,218 @@ fn cross_certification_with_cmp_ccr() {
     ]);
     assert!(verified.contains(": OK"), "{verified}");
 }
+
+/// An OpenSSL-made self-signed root: (certificate, key) paths.
+fn openssl_root(dir: &Path, name: &str) -> (String, String) {
+    let cert = dir.join(format!("{name}.pem"));
+    let key = dir.join(format!("{name}.key"));
+    openssl_ok(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &p(&key),
+        "-out",
+        &p(&cert),
+        "-subj",
+        &format!("/CN={name}"),
+        "-days",
+        "30",
+    ]);
+    (p(&cert), p(&key))
+}
+
+#[test]
+fn root_key_update_announced_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (root, root_key) = openssl_root(d, "Old Root");
+    let ann = p(&d.join("ckuann.der"));
+    let (nwn, nwo, own) = (
+        p(&d.join("nwn.pem")),
+        p(&d.join("nwo.pem")),
+        p(&d.join("own.pem")),
+    );
+    // The root announces its own key update, signing with the old key.
+    let out = cmp(&[
+        "announce",
+        "root-update",
+        "--root-cert",
+        &root,
+        "--root-key",
+        &root_key,
+        "--keyout",
+        &p(&d.join("new.key")),
+        "--newwithnew",
+        &nwn,
+        "--newwithold",
+        &nwo,
+        "--oldwithnew",
+        &own,
+        "--cert",
+        &root,
+        "--key",
+        &root_key,
+        "--out",
+        &ann,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // OpenSSL agrees with the three links.
+    openssl_ok(&["verify", "-CAfile", &nwn, &nwn]);
+    openssl_ok(&["verify", "-CAfile", &root, &nwo]);
+    openssl_ok(&["verify", "-CAfile", &nwn, &own]);
+    assert!(
+        !run_openssl(&["verify", "-CAfile", &root, &nwn], Duration::from_secs(30))
+            .unwrap()
+            .status
+            .success()
+    );
+
+    // The end entity trusting the old root accepts it and gets the new anchor.
+    let got = p(&d.join("got.pem"));
+    let out = cmp(&[
+        "check-announcement",
+        "--in",
+        &ann,
+        "--trusted",
+        &root,
+        "--newroot-out",
+        &got,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("install the new trust anchor"));
+    assert_eq!(std::fs::read(&got).unwrap(), std::fs::read(&nwn).unwrap());
+
+    // One trusting another root refuses it: validation failure, exit 3.
+    let (other, _) = openssl_root(d, "Other Root");
+    let out = cmp(&["check-announcement", "--in", &ann, "--trusted", &other]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("CMP_SIGNER_NOT_TRUSTED"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn certificate_and_crl_announcements_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (root, root_key) = openssl_root(d, "Ann Root");
+    // an end-entity certificate and an empty CRL, both by OpenSSL
+    let ee_key = p(&d.join("ee.key"));
+    let csr = p(&d.join("ee.csr"));
+    openssl_ok(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &ee_key,
+        "-out",
+        &csr,
+        "-subj",
+        "/CN=announced",
+    ]);
+    let ee = p(&d.join("ee.pem"));
+    openssl_ok(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &root,
+        "-CAkey",
+        &root_key,
+        "-CAcreateserial",
+        "-out",
+        &ee,
+        "-days",
+        "10",
+    ]);
+    let cann = p(&d.join("cann.der"));
+    let out = cmp(&[
+        "announce", "cert", "--certin", &ee, "--cert", &root, "--key", &root_key, "--out", &cann,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let got = p(&d.join("got.pem"));
+    let out = cmp(&[
+        "check-announcement",
+        "--in",
+        &cann,
+        "--trusted",
+        &root,
+        "--certout",
+        &got,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("certificate announced: CN=announced"));
+    assert_eq!(
+        openssl_ok(&["x509", "-in", &got, "-noout", "-fingerprint"]),
+        openssl_ok(&["x509", "-in", &ee, "-noout", "-fingerprint"])
+    );
+
+    // a CRL signed by the root with OpenSSL's ca command
+    std::fs::write(d.join("index.txt"), b"").unwrap();
+    std::fs::write(d.join("crlnumber"), b"01\n").unwrap();
+    let conf = d.join("ca.cnf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[ca]\ndefault_ca = x\n[x]\ndatabase = {}\ncrlnumber = {}\ndefault_md = sha256\ndefault_crl_days = 1\n",
+            d.join("index.txt").display(),
+            d.join("crlnumber").display()
+        ),
+    )
+    .unwrap();
+    let crl = p(&d.join("root.crl"));
+    openssl_ok(&[
+        "ca",
+        "-gencrl",
+        "-config",
+        &p(&conf),
+        "-cert",
+        &root,
+        "-keyfile",
+        &root_key,
+        "-out",
+        &crl,
+    ]);
+    let crlann = p(&d.join("crlann.der"));
+    let out = cmp(&[
+        "announce", "crl", "--crlin", &crl, "--cert", &root, "--key", &root_key, "--out", &crlann,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = cmp(&["check-announcement", "--in", &crlann, "--trusted", &root]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 CRL(s) announced"));
+
+    // rann: revocation warning
+    let rann = p(&d.join("rann.der"));
+    let out = cmp(&[
+        "announce",
+        "revocation",
+        "--certin",
+        &ee,
+        "--after",
+        "3600",
+        "--cert",
+        &root,
+        "--key",
+        &root_key,
+        "--out",
+        &rann,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = cmp(&["check-announcement", "--in", &rann, "--trusted", &root]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("certificate to be revoked"));
+}

@@ -28,7 +28,7 @@ use der::Encode;
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::Extensions;
-use x509_cert::ext::pkix::BasicConstraints;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsages};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
 
@@ -465,14 +465,12 @@ impl AnnouncementValidator {
                     .map(Announcement::RootKeyUpdate)
             }
             PkiBody::Cann(cert) => {
-                let path = validate_chain(
-                    cert,
-                    &pool,
-                    &self.trust,
-                    now,
-                    &ValidationOptions::default(),
-                    provider,
-                )
+                // any certificate may be announced: no key usage is required
+                let opts = ValidationOptions {
+                    required_key_usage: None,
+                    ..ValidationOptions::default()
+                };
+                let path = validate_chain(cert, &pool, &self.trust, now, &opts, provider)
                 .map_err(|e| AnnounceError::CertificateNotTrusted(Box::new(e)))?;
                 Ok(Announcement::CertificateAnnounced {
                     cert: cert.clone(),
@@ -544,16 +542,12 @@ impl AnnouncementValidator {
             {
                 continue;
             }
-            // The signer must itself be trusted.
-            if validate_chain(
-                candidate,
-                pool,
-                &self.trust,
-                now,
-                &ValidationOptions::default(),
-                provider,
-            )
-            .is_ok()
+            // The signer must itself be trusted, and allowed to sign CRLs.
+            let opts = ValidationOptions {
+                required_key_usage: Some(KeyUsages::CRLSign.into()),
+                ..ValidationOptions::default()
+            };
+            if validate_chain(candidate, pool, &self.trust, now, &opts, provider).is_ok()
             {
                 return Ok(());
             }
