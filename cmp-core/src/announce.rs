@@ -18,6 +18,50 @@
 //! [`validate_root_key_update`] checks a `RootCaKeyUpdateContent` on its
 //! own, so the answer to a genm rootCaKeyUpdate (RFC 9483 section 4.3.2)
 //! gets the same checks.
+//!
+//! # Example: a root CA key roll-over
+//!
+//! ```
+//! use std::sync::Arc;
+//! use cmp_core::announce::{Announcement, AnnouncementBuilder, AnnouncementValidator};
+//! use cmp_core::asn1::RootCaKeyUpdateContent;
+//! use cmp_core::protection::Protector;
+//! use cmp_core::trust::TrustStore;
+//! use cmp_core::Timestamp;
+//! use cmp_crypto_rustcrypto::{KeyAlgorithm, PrivateKey, ReferenceCa, RustCryptoProvider};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let now = Timestamp::now();
+//! let provider = Arc::new(RustCryptoProvider);
+//! let root = ReferenceCa::generate_root("CN=Example Root", now, KeyAlgorithm::EcP256)?;
+//!
+//! // CA side: a new root key, the three certificates, a signed ckuann.
+//! let update = root.root_key_update(PrivateKey::generate(KeyAlgorithm::EcP256)?, now)?;
+//! let signer = Protector::Signature {
+//!     key: Arc::new(root.signing_key().clone()),
+//!     cert: root.certificate().clone(),
+//!     chain: Vec::new(),
+//! };
+//! let bytes = AnnouncementBuilder::new(provider.clone(), signer).root_key_update(
+//!     RootCaKeyUpdateContent {
+//!         new_with_new: update.new_with_new.clone(),
+//!         new_with_old: Some(update.new_with_old.clone()),
+//!         old_with_new: Some(update.old_with_new.clone()),
+//!     },
+//!     now,
+//! )?;
+//!
+//! // End-entity side: trusting the old root, it learns the new one.
+//! let mut trust = TrustStore::new(vec![root.certificate().clone()]);
+//! let validator = AnnouncementValidator::new(provider, trust.clone());
+//! match validator.validate(&bytes, now)? {
+//!     Announcement::RootKeyUpdate(u) => trust.add_anchor(u.new_root),
+//!     other => panic!("unexpected {other:?}"),
+//! }
+//! assert!(trust.is_anchor(&update.new_with_new));
+//! # Ok(())
+//! # }
+//! ```
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;

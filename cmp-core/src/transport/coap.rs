@@ -15,6 +15,29 @@
 //! 2.31 Continue until the last) and fetches a large response block by block
 //! with Block2; the server does the reverse. Both sides use [`split`] to
 //! send and a [`Reassembler`] to receive.
+//!
+//! ```
+//! use cmp_core::transport::coap::{self, BlockSize, Progress, Reassembler};
+//!
+//! # fn main() -> Result<(), coap::CoapError> {
+//! let request = vec![0x30u8; 700]; // a DER PKIMessage from ClientTransaction::poll_transmit
+//! // 6LoWPAN: 127-byte frames, about 60 bytes of headers and options
+//! let size = BlockSize::for_mtu(127, 60)?;
+//! assert_eq!(size.bytes(), 64);
+//! assert_eq!(coap::uri_path(None, Some("ir")), [".well-known", "cmp", "ir"]);
+//!
+//! let mut server = Reassembler::new(64 * 1024);
+//! for (block, payload) in coap::split(&request, size)? {
+//!     // client: POST with Content-Format 259 and Block1 = block.encode()?
+//!     let wire = coap::Block::decode(&block.encode()?)?;
+//!     match server.push(wire, payload)? {
+//!         Progress::NeedMore { .. } => {} // server: 2.31 Continue
+//!         Progress::Complete(body) => assert_eq!(body, request), // hand to the Responder
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 use alloc::vec::Vec;
 use core::fmt;
