@@ -72,8 +72,8 @@ use der::Encode;
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::Extensions;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsages};
 use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::alg;
@@ -515,7 +515,7 @@ impl AnnouncementValidator {
                     ..ValidationOptions::default()
                 };
                 let path = validate_chain(cert, &pool, &self.trust, now, &opts, provider)
-                .map_err(|e| AnnounceError::CertificateNotTrusted(Box::new(e)))?;
+                    .map_err(|e| AnnounceError::CertificateNotTrusted(Box::new(e)))?;
                 Ok(Announcement::CertificateAnnounced {
                     cert: cert.clone(),
                     path: path.into_certificates(),
@@ -591,8 +591,7 @@ impl AnnouncementValidator {
                 required_key_usage: Some(KeyUsages::CRLSign.into()),
                 ..ValidationOptions::default()
             };
-            if validate_chain(candidate, pool, &self.trust, now, &opts, provider).is_ok()
-            {
+            if validate_chain(candidate, pool, &self.trust, now, &opts, provider).is_ok() {
                 return Ok(());
             }
         }

@@ -112,3 +112,73 @@ fn a_pki_message_crosses_a_small_mtu() {
     assert_eq!(body, msg);
     ParsedMessage::decode(&body, &Limits::DEFAULT).unwrap();
 }
+
+/// Carry `body` from one side to the other as blocks of `size`, through
+/// the option encoding, and return what the receiver reassembled.
+fn carry(body: &[u8], size: BlockSize) -> Vec<u8> {
+    let mut receiver = Reassembler::new(Limits::DEFAULT.max_message_size);
+    for (block, payload) in split(body, size).unwrap() {
+        let wire = Block::decode(&block.encode().unwrap()).unwrap();
+        if let Progress::Complete(whole) = receiver.push(wire, payload).unwrap() {
+            return whole;
+        }
+    }
+    panic!("the last block did not complete the body")
+}
+
+#[test]
+fn an_enrollment_over_coap_blocks() {
+    use std::sync::Arc;
+
+    use cmp_core::Timestamp;
+    use cmp_core::client::{
+        ClientConfig, ClientEvent, ClientTransaction, Confirmation, EnrollKind, EnrollRequest,
+    };
+    use cmp_core::protection::Protector;
+    use cmp_core::server::{MemoryStore, Responder, ResponderConfig, StaticSecrets};
+    use cmp_crypto_rustcrypto::{
+        IssueRequest, KeyAlgorithm, PrivateKey, ReferenceCa, RustCryptoProvider,
+    };
+
+    let now = Timestamp::from_unix_secs(1_760_000_000);
+    let provider = Arc::new(RustCryptoProvider);
+    let (mut ca, _root) =
+        ReferenceCa::generate_hierarchy("CoAP", now, KeyAlgorithm::EcP256).unwrap();
+    let mut rc = ResponderConfig::new(provider.clone(), Arc::new(MemoryStore::default()));
+    rc.secrets = Some(Arc::new(StaticSecrets::default().with(b"ref", b"secret")));
+    rc.extra_certs = ca.chain().to_vec();
+    let responder = Responder::new(rc);
+
+    let key = Arc::new(PrivateKey::generate(KeyAlgorithm::EcP256).unwrap());
+    let request = EnrollRequest::new(EnrollKind::Ir, Some("CN=coap device".parse().unwrap()), key);
+    let client = ClientConfig::new(provider, Protector::mac(b"ref", b"secret"));
+    let mut tx = ClientTransaction::start_ir(client, request, now).unwrap();
+
+    // the constrained side uses 64-byte blocks, the server answers in 256
+    let up = BlockSize::for_mtu(127, 60).unwrap();
+    let down = BlockSize::from_szx(4).unwrap();
+    let mut exchanges = 0;
+    while let Some(bytes) = tx.poll_transmit() {
+        exchanges += 1;
+        let at_server = carry(&bytes, up);
+        assert_eq!(at_server, bytes);
+        let reply = responder.handle_request_with(&at_server, now, &mut |p, now| {
+            let req = IssueRequest::new(
+                p.subject().cloned().unwrap(),
+                p.public_key().cloned().unwrap(),
+            );
+            let cert = ca.issue(&req, now).unwrap();
+            p.issue(cert, None, now).unwrap()
+        });
+        let at_client = carry(&reply.bytes, down);
+        match tx.handle_response(&at_client, now).unwrap() {
+            ClientEvent::CertificateIssued(_) => {
+                tx.confirm(Confirmation::Accept, now).unwrap();
+            }
+            ClientEvent::Completed => break,
+            _ => {}
+        }
+    }
+    assert!(tx.is_completed());
+    assert_eq!(exchanges, 2); // ir/ip, certConf/pkiConf
+}
