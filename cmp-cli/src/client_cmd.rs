@@ -205,7 +205,8 @@ pub(crate) struct GenmArgs {
         help_heading = "Request"
     )]
     pub(crate) genm_type: Vec<String>,
-    /// rootCaKeyUpdate: the root CA certificate we trust now (sent as id-it-rootCaCert)
+    /// rootCaKeyUpdate: the root CA certificate we trust now (sent as id-it-rootCaCert;
+    /// an update received is checked against it: newWithOld, newWithNew, oldWithNew)
     #[arg(long, value_name = "FILE", help_heading = "Request")]
     pub(crate) oldwithold: Option<PathBuf>,
     /// crlStatusList: the certificate whose CRL is wanted (its CRL distribution point or
@@ -587,6 +588,19 @@ fn report_genp(content: &[InfoTypeAndValue], args: &GenmArgs) -> CliResult<()> {
             }
             Ok(Some(InfoValue::RootCaKeyUpdate(Some(u)))) => {
                 println!("  rootCaKeyUpdate:");
+                // With the root we trust now, the update gets the checks of a ckuann.
+                if let Some(p) = &args.oldwithold {
+                    let old = files::read_cert(p)?;
+                    let provider: Arc<dyn CryptoProvider> = Arc::new(RustCryptoProvider);
+                    cmp_core::announce::validate_root_key_update(
+                        &u,
+                        &TrustStore::new(vec![old]),
+                        Timestamp::now(),
+                        provider.as_ref(),
+                    )
+                    .map_err(|e| CliError::Announce(Box::new(e)))?;
+                    println!("    checked: newWithOld links the new root to the old one");
+                }
                 println!("    newWithNew: {}", cert_line(&u.new_with_new));
                 let parts = [
                     (

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use cmp_core::asn1::BodyType;
+use cmp_core::asn1::{BodyType, RootCaKeyUpdateContent};
 use cmp_core::crypto::SigningKey as _;
 use cmp_core::protection::Protector;
 use cmp_core::server::store::Phase;
@@ -112,6 +112,11 @@ pub(crate) struct ServeArgs {
     /// Exit after answering N HTTP requests
     #[arg(long, value_name = "N")]
     max_requests: Option<u64>,
+    /// A root CA key update to offer to genm rootCaKeyUpdate: a PEM bundle
+    /// of newWithNew, newWithOld and (optionally) oldWithNew, in this order
+    /// (e.g. the files `cmp announce root-update` writes, concatenated)
+    #[arg(long, value_name = "FILE")]
+    root_update: Option<PathBuf>,
     /// Also answer requests exchanged as files in DIR (`cmp ir --server
     /// file:DIR`): every NAME.req.der without a NAME.rsp.der gets one
     #[arg(long, value_name = "DIR")]
@@ -168,6 +173,8 @@ pub(crate) struct ServerConfig {
     pub(crate) transaction_lifetime: u64,
     /// Directory of request files to answer (file exchange).
     pub(crate) spool: Option<PathBuf>,
+    /// The root CA key update offered to genm rootCaKeyUpdate.
+    pub(crate) root_update: Option<RootCaKeyUpdateContent>,
 }
 
 #[allow(dead_code)] // in-process use (tests, the README's demo)
@@ -189,6 +196,7 @@ impl ServerConfig {
             log: false,
             transaction_lifetime: TRANSACTION_LIFETIME_SECS,
             spool: None,
+            root_update: None,
         }
     }
 }
@@ -250,6 +258,10 @@ impl ServerConfig {
             log: true,
             transaction_lifetime: TRANSACTION_LIFETIME_SECS,
             spool: args.spool.clone(),
+            root_update: match &args.root_update {
+                Some(p) => Some(read_root_update(p)?),
+                None => None,
+            },
         })
     }
 }
@@ -469,7 +481,11 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let mut worker = Worker {
         http: Some(http),
         responder,
-        policy: Policy::new(ca, Arc::clone(&db), config.poll),
+        policy: {
+            let mut policy = Policy::new(ca, Arc::clone(&db), config.poll);
+            policy.root_update = config.root_update;
+            policy
+        },
         db,
         log: TxLog {
             open: HashMap::new(),
@@ -587,6 +603,29 @@ fn read_certs(path: &Path) -> Result<Vec<Certificate>, String> {
 }
 
 /// Exactly one certificate (the first of a PEM file).
+/// newWithNew, newWithOld and optionally oldWithNew from a PEM bundle.
+fn read_root_update(path: &Path) -> Result<RootCaKeyUpdateContent, String> {
+    let mut certs = read_certs(path)?.into_iter();
+    let (Some(new_with_new), Some(new_with_old)) = (certs.next(), certs.next()) else {
+        return Err(format!(
+            "{}: a root update needs newWithNew and newWithOld",
+            path.display()
+        ));
+    };
+    let old_with_new = certs.next();
+    if certs.next().is_some() {
+        return Err(format!(
+            "{}: more than three certificates in a root update",
+            path.display()
+        ));
+    }
+    Ok(RootCaKeyUpdateContent {
+        new_with_new,
+        new_with_old: Some(new_with_old),
+        old_with_new,
+    })
+}
+
 fn read_one_cert(path: &Path) -> Result<Certificate, String> {
     let bytes = read_file(path)?;
     Certificate::from_pem(&bytes)

@@ -459,3 +459,101 @@ fn certificate_and_crl_announcements_from_the_cli() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("certificate to be revoked"));
 }
+
+#[test]
+fn root_update_offered_by_cmp_serve_and_checked_by_cmp_genm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (root, root_key) = openssl_root(d, "Served Root");
+    let (nwn, nwo, own) = (
+        p(&d.join("nwn.pem")),
+        p(&d.join("nwo.pem")),
+        p(&d.join("own.pem")),
+    );
+    let out = cmp(&[
+        "announce",
+        "root-update",
+        "--root-cert",
+        &root,
+        "--root-key",
+        &root_key,
+        "--keyout",
+        &p(&d.join("new.key")),
+        "--newwithnew",
+        &nwn,
+        "--newwithold",
+        &nwo,
+        "--oldwithnew",
+        &own,
+        "--cert",
+        &root,
+        "--key",
+        &root_key,
+        "--out",
+        &p(&d.join("unused.der")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let read = |f: &str| std::fs::read_to_string(f).unwrap();
+    let bundle = d.join("update.pem");
+    std::fs::write(&bundle, read(&nwn) + &read(&nwo) + &read(&own)).unwrap();
+    let broken = d.join("broken.pem");
+    std::fs::write(&broken, read(&nwn) + &read(&own)).unwrap();
+
+    let server = Server::start(&["--root-update", &p(&bundle)]);
+    let got = p(&d.join("got.pem"));
+    let url = server.url();
+    let genm = |extra: &[&str]| {
+        let mut args = vec![
+            "genm",
+            "--server",
+            &url,
+            "--ref",
+            REF,
+            "--secret",
+            SECRET,
+            "--genm-type",
+            "rootCaKeyUpdate",
+        ];
+        args.extend_from_slice(extra);
+        cmp(&args)
+    };
+    let out = genm(&["--oldwithold", &root, "--newwithnew", &got]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("checked: newWithOld links"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(read(&got), read(&nwn));
+    // a client that already has the new root is told there is no update
+    let out = genm(&["--oldwithold", &nwn]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("no update available"),
+        "{}",
+        text(&out)
+    );
+    drop(server);
+
+    // an update whose newWithOld the old root did not sign is refused
+    let server = Server::start(&["--root-update", &p(&broken)]);
+    let out = cmp(&[
+        "genm",
+        "--server",
+        &server.url(),
+        "--ref",
+        REF,
+        "--secret",
+        SECRET,
+        "--genm-type",
+        "rootCaKeyUpdate",
+        "--oldwithold",
+        &root,
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("CMP_NEW_WITH_OLD_SIGNATURE"),
+        "{}",
+        text(&out)
+    );
+}

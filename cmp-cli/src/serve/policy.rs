@@ -23,7 +23,7 @@
 
 use cmp_core::asn1::{
     AttributeTypeAndValue, CertReqTemplateContent, CertTemplate, CrlStatus, FailureBit,
-    InfoTypeAndValue, InfoValue, PkiStatusInfo, oid,
+    InfoTypeAndValue, InfoValue, PkiStatusInfo, RootCaKeyUpdateContent, oid,
 };
 use cmp_core::client::EnrollKind;
 use cmp_core::server::{PendingRequest, Reply, RequestKind};
@@ -68,6 +68,8 @@ pub(crate) struct Policy {
     /// What the decisions since the caller last emptied it did (several
     /// for a `nested` request).
     pub(crate) outcomes: Vec<Outcome>,
+    /// A root CA key update to offer in answer to genm rootCaKeyUpdate.
+    pub(crate) root_update: Option<RootCaKeyUpdateContent>,
 }
 
 fn rejection(bit: FailureBit, text: &str) -> PkiStatusInfo {
@@ -108,6 +110,7 @@ impl Policy {
             poll,
             last_revocation,
             outcomes: Vec::new(),
+            root_update: None,
         }
     }
 
@@ -448,8 +451,9 @@ impl Policy {
     ///
     /// * caCerts: the issuing CA certificate and the chain up to the root;
     /// * rootCaKeyUpdate (with or without rootCaCert), or rootCaCert alone
-    ///   (RFC 9483 section 4.3.2): no update, so a rootCaKeyUpdate itav
-    ///   without a value;
+    ///   (RFC 9483 section 4.3.2): the update given with `--root-update`,
+    ///   unless the client already names its new root as the one it has;
+    ///   else no update, a rootCaKeyUpdate itav without a value;
     /// * certReqTemplate: a template with an empty subject and, in keySpec,
     ///   id-regCtrl-algId for an EC P-256 key;
     /// * crlStatusList: id-it-crls with the current CRL, or without a value
@@ -470,6 +474,14 @@ impl Policy {
         let wants_root_update = asked
             .iter()
             .any(|i| i.info_type == oid::IT_ROOT_CA_KEY_UPDATE);
+        let client_root = asked.iter().find_map(|i| match InfoValue::from_itav(i) {
+            Ok(Some(InfoValue::RootCaCert(c))) => c,
+            _ => None,
+        });
+        let root_update = self
+            .root_update
+            .clone()
+            .filter(|u| client_root.as_ref() != Some(&u.new_with_new));
         for itav in &asked {
             let name = cmp_core::message::oid_name(&itav.info_type)
                 .map(String::from)
@@ -486,12 +498,16 @@ impl Policy {
             }
             let item = match itav.info_type {
                 oid::IT_CA_CERTS => Some(self.ca_certs()?),
-                oid::IT_ROOT_CA_KEY_UPDATE => Some(itav_of(&InfoValue::RootCaKeyUpdate(None))?),
+                oid::IT_ROOT_CA_KEY_UPDATE => {
+                    Some(itav_of(&InfoValue::RootCaKeyUpdate(root_update.clone()))?)
+                }
                 // the old root accompanying rootCaKeyUpdate: no answer of its own
                 oid::IT_ROOT_CA_CERT if wants_root_update => None,
                 // RFC 9483 section 4.3.2 asks with rootCaCert alone: answered by
                 // rootCaKeyUpdate, without a value as long as the root is not renewed
-                oid::IT_ROOT_CA_CERT => Some(itav_of(&InfoValue::RootCaKeyUpdate(None))?),
+                oid::IT_ROOT_CA_CERT => {
+                    Some(itav_of(&InfoValue::RootCaKeyUpdate(root_update.clone()))?)
+                }
                 oid::IT_CERT_REQ_TEMPLATE => Some(cert_req_template()?),
                 oid::IT_CRL_STATUS_LIST => match InfoValue::from_itav(itav) {
                     Ok(Some(InfoValue::CrlStatusList(list))) => Some(self.crls(&list, now)?),
