@@ -247,8 +247,10 @@ fn cross_certification_with_cmp_ccr() {
 
 /// An OpenSSL-made self-signed root: (certificate, key) paths.
 fn openssl_root(dir: &Path, name: &str) -> (String, String) {
-    let cert = dir.join(format!("{name}.pem"));
-    let key = dir.join(format!("{name}.key"));
+    // no spaces in file names: `openssl cmp -trusted` takes a list
+    let file = name.replace(' ', "_");
+    let cert = dir.join(format!("{file}.pem"));
+    let key = dir.join(format!("{file}.key"));
     openssl_ok(&[
         "req",
         "-x509",
@@ -437,6 +439,12 @@ fn certificate_and_crl_announcements_from_the_cli() {
     let out = cmp(&["check-announcement", "--in", &crlann, "--trusted", &root]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 CRL(s) announced"));
+    // OpenSSL decodes it and verifies its protection too
+    let log = openssl_reads(&crlann, &root);
+    assert!(
+        log.contains("unexpected pkibody:message type is 'CRLANN'"),
+        "{log}"
+    );
 
     // rann: revocation warning
     let rann = p(&d.join("rann.der"));
@@ -556,4 +564,92 @@ fn root_update_offered_by_cmp_serve_and_checked_by_cmp_genm() {
         "{}",
         text(&out)
     );
+}
+
+/// What `openssl cmp` says when it reads `file` as the answer to a genm.
+fn openssl_reads(file: &str, trusted: &str) -> String {
+    let out = run_openssl(
+        &[
+            "cmp",
+            "-cmd",
+            "genm",
+            "-server",
+            "127.0.0.1:1/unused",
+            "-rspin",
+            file,
+            "-trusted",
+            trusted,
+            "-ref",
+            "unused",
+            "-secret",
+            "pass:unused",
+        ],
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    // it never accepts an announcement as a genp
+    assert!(!out.status.success());
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn openssl_decodes_our_announcements_and_verifies_their_protection() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (root, root_key) = openssl_root(d, "Interop Root");
+    let (other, _) = openssl_root(d, "Unrelated Root");
+    let signer = ["--cert", &root, "--key", &root_key];
+    let file = |name: &str| p(&d.join(name));
+    let make = |args: &[&str], out: &str| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&signer);
+        all.extend_from_slice(&["--out", out]);
+        let o = cmp(&all);
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    // OpenSSL 3.0 implements RFC 4210: the V2 form of ckuann
+    let new_key = file("new.key");
+    make(
+        &[
+            "announce",
+            "root-update",
+            "--v2",
+            "--root-cert",
+            &root,
+            "--root-key",
+            &root_key,
+            "--keyout",
+            &new_key,
+        ],
+        &file("ckuann.der"),
+    );
+    make(&["announce", "cert", "--certin", &root], &file("cann.der"));
+    make(
+        &["announce", "revocation", "--certin", &root, "--done"],
+        &file("rann.der"),
+    );
+
+    for (name, body) in [
+        ("ckuann.der", "CKUANN"),
+        ("cann.der", "CANN"),
+        ("rann.der", "RANN"),
+    ] {
+        // trusted: decoded, protection verified, then refused as the wrong body
+        let log = openssl_reads(&file(name), &root);
+        assert!(
+            log.contains(&format!("unexpected pkibody:message type is '{body}'")),
+            "{name}: {log}"
+        );
+        assert!(!log.contains("validating"), "{name}: {log}");
+        // another anchor: the protection does not validate
+        let log = openssl_reads(&file(name), &other);
+        assert!(
+            log.contains("certificate verification failed"),
+            "{name}: {log}"
+        );
+    }
 }
