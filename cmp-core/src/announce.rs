@@ -33,7 +33,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let now = Timestamp::now();
 //! let provider = Arc::new(RustCryptoProvider);
-//! let root = ReferenceCa::generate_root("CN=Example Root", now, KeyAlgorithm::EcP256)?;
+//! let root = ReferenceCa::generate_root("Example Root", now, KeyAlgorithm::EcP256)?;
 //!
 //! // CA side: a new root key, the three certificates, a signed ckuann.
 //! let update = root.root_key_update(PrivateKey::generate(KeyAlgorithm::EcP256)?, now)?;

@@ -60,7 +60,7 @@ struct Pki {
 
 impl Pki {
     fn new(prefix: &str) -> Self {
-        let root = ReferenceCa::generate_root(&format!("CN={prefix} Root"), now(), ALG).unwrap();
+        let root = ReferenceCa::generate_root(&format!("{prefix} Root"), now(), ALG).unwrap();
         let issuing_key = PrivateKey::generate(ALG).unwrap();
         let (issuing, signer) = Self::issuing_under(&root, prefix, &issuing_key);
         Self {
@@ -155,7 +155,7 @@ fn cross_certify(root: &ReferenceCa) -> impl FnMut(PendingRequest, Timestamp) ->
 #[test]
 fn ccr_yields_a_cross_certificate_that_bridges_the_two_pkis() {
     let pki = Pki::new("Alpha");
-    let other = ReferenceCa::generate_root("CN=Beta Root", now(), ALG).unwrap();
+    let other = ReferenceCa::generate_root("Beta Root", now(), ALG).unwrap();
     let responder = ccr_responder(&pki, other.certificate());
 
     let key: Arc<dyn SigningKey> = Arc::new(other.signing_key().clone());
@@ -216,7 +216,7 @@ fn ccr_yields_a_cross_certificate_that_bridges_the_two_pkis() {
 #[test]
 fn ccr_rejected_by_policy_reports_the_peer_status() {
     let pki = Pki::new("Alpha");
-    let other = ReferenceCa::generate_root("CN=Beta Root", now(), ALG).unwrap();
+    let other = ReferenceCa::generate_root("Beta Root", now(), ALG).unwrap();
     let responder = ccr_responder(&pki, other.certificate());
     let key: Arc<dyn SigningKey> = Arc::new(other.signing_key().clone());
     let request = EnrollRequest::new(EnrollKind::Ccr, Some(other.name().clone()), key);
@@ -243,8 +243,8 @@ fn ccr_rejected_by_policy_reports_the_peer_status() {
 #[test]
 fn ccr_from_an_untrusted_ca_is_refused() {
     let pki = Pki::new("Alpha");
-    let other = ReferenceCa::generate_root("CN=Beta Root", now(), ALG).unwrap();
-    let stranger = ReferenceCa::generate_root("CN=Gamma Root", now(), ALG).unwrap();
+    let other = ReferenceCa::generate_root("Beta Root", now(), ALG).unwrap();
+    let stranger = ReferenceCa::generate_root("Gamma Root", now(), ALG).unwrap();
     // The responder only knows Beta.
     let responder = ccr_responder(&pki, other.certificate());
     let key: Arc<dyn SigningKey> = Arc::new(stranger.signing_key().clone());
@@ -540,7 +540,7 @@ fn every_broken_link_has_its_own_error() {
         Err(AnnounceError::KeyNotChanged)
     );
     // A new root under another name, vouched for by the old root.
-    let renamed = ReferenceCa::generate_root("CN=Renamed Root", now(), ALG).unwrap();
+    let renamed = ReferenceCa::generate_root("Renamed Root", now(), ALG).unwrap();
     let renamed_with_old = pki
         .root
         .issue_ca_certificate(
@@ -857,4 +857,60 @@ fn announce_errors_have_distinct_codes_and_names_in_the_table() {
     let inner = AnnounceError::Message(Box::new(Error::BadMessageCheck));
     assert_eq!(inner.code(), Error::BadMessageCheck.code());
     assert_eq!(inner.name(), Error::BadMessageCheck.name());
+}
+
+#[test]
+fn announcements_are_described_readably() {
+    let mut pki = Pki::new("Describe");
+    let update = pki
+        .root
+        .root_key_update(PrivateKey::generate(ALG).unwrap(), now())
+        .unwrap();
+    let text = |bytes: &[u8]| {
+        cmp_core::message::describe(&cmp_core::asn1::PkiMessage::from_der_bytes(bytes).unwrap())
+    };
+    let ckuann = text(&pki.announcer().root_key_update(v3(&update), now()).unwrap());
+    assert!(ckuann.contains("body: ckuann"), "{ckuann}");
+    assert!(ckuann.contains("form: cAKeyUpdAnnV3"), "{ckuann}");
+    assert!(
+        ckuann.contains("newWithNew: subject CN=Describe Root"),
+        "{ckuann}"
+    );
+    assert!(
+        ckuann.contains("oldWithNew: subject CN=Describe Root"),
+        "{ckuann}"
+    );
+
+    let key = PrivateKey::generate(ALG).unwrap();
+    let cert = pki
+        .issuing
+        .issue(
+            &IssueRequest::new(name("CN=described"), key.public_key()),
+            now(),
+        )
+        .unwrap();
+    let cann = text(&pki.announcer().certificate(cert.clone(), now()).unwrap());
+    assert!(cann.contains("certificate: subject CN=described"), "{cann}");
+    let rann = text(
+        &pki.announcer()
+            .revocation(
+                &cert,
+                PkiStatus::RevocationNotification,
+                now(),
+                now(),
+                None,
+                now(),
+            )
+            .unwrap(),
+    );
+    assert!(rann.contains("RevocationNotification: serial"), "{rann}");
+    let crlann = text(
+        &pki.announcer()
+            .crls(vec![pki.issuing.crl(now()).unwrap()], now())
+            .unwrap(),
+    );
+    assert!(
+        crlann.contains("CRL issuer CN=Describe Issuing CA, 0 revoked"),
+        "{crlann}"
+    );
 }
