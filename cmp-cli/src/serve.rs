@@ -838,10 +838,20 @@ impl Worker {
             let Some(answer) = crate::spool::response_path(&request) else {
                 continue;
             };
-            let body = match std::fs::read(&request) {
-                Ok(b) if b.len() <= MAX_BODY => b,
-                // vanished meanwhile (the client gave up), or too large
-                Ok(_) | Err(_) => continue,
+            // like an HTTP body: at most MAX_BODY bytes (checked before reading)
+            let too_large = std::fs::metadata(&request)
+                .map(|m| usize::try_from(m.len()).map_or(true, |n| n > MAX_BODY))
+                .unwrap_or(false);
+            if too_large {
+                let _ = std::fs::rename(&request, request.with_extension("failed"));
+                if self.log.enabled {
+                    eprintln!("cmp serve: spool: {} is too large", request.display());
+                }
+                continue;
+            }
+            let Ok(body) = std::fs::read(&request) else {
+                // vanished meanwhile (the client gave up)
+                continue;
             };
             let handled =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle_cmp(&body)));

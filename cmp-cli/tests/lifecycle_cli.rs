@@ -653,3 +653,32 @@ fn openssl_decodes_our_announcements_and_verifies_their_protection() {
         );
     }
 }
+
+#[test]
+fn spool_answers_garbage_with_an_error_and_sets_oversized_files_aside() {
+    use cmp_core::Limits;
+    use cmp_core::asn1::BodyType;
+    use cmp_core::message::ParsedMessage;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path();
+    let server = Server::start(&["--spool", &p(spool)]);
+    std::fs::write(spool.join("junk-01.req.der"), b"not a PKIMessage").unwrap();
+    std::fs::write(spool.join("huge-01.req.der"), vec![0x30u8; (1 << 20) + 1]).unwrap();
+    // not a request: ignored
+    std::fs::write(spool.join("notes.txt"), b"hello").unwrap();
+
+    let answer = spool.join("junk-01.rsp.der");
+    let set_aside = spool.join("huge-01.req.failed");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !(answer.exists() && set_aside.exists()) {
+        assert!(std::time::Instant::now() < deadline, "no answer in time");
+        thread::sleep(Duration::from_millis(50));
+    }
+    let reply = std::fs::read(&answer).unwrap();
+    let msg = ParsedMessage::decode(&reply, &Limits::DEFAULT).unwrap();
+    assert_eq!(msg.body_type(), BodyType::Error);
+    assert!(!spool.join("huge-01.rsp.der").exists());
+    assert!(!spool.join("notes.rsp.der").exists());
+    drop(server);
+}
