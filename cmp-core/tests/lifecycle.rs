@@ -914,3 +914,38 @@ fn announcements_are_described_readably() {
         "{crlann}"
     );
 }
+
+#[test]
+fn a_ccp_with_an_end_entity_certificate_is_rejected_in_cert_conf() {
+    let mut pki = Pki::new("Alpha");
+    let other = ReferenceCa::generate_root("Beta Root", now(), ALG).unwrap();
+    let responder = ccr_responder(&pki, other.certificate());
+    let key: Arc<dyn SigningKey> = Arc::new(other.signing_key().clone());
+    let request = EnrollRequest::new(EnrollKind::Ccr, Some(other.name().clone()), key);
+    let mut tx =
+        ClientTransaction::start_ccr(ca_client(&other, pki.root.certificate()), request, now())
+            .unwrap();
+    // a CA that answers a ccr with an end-entity certificate
+    let issuing = &mut pki.issuing;
+    let (run, result) = drive(&mut tx, &responder, now(), |p, now| {
+        let req = IssueRequest::new(
+            p.subject().cloned().unwrap(),
+            p.public_key().cloned().unwrap(),
+        );
+        let cert = issuing.issue(&req, now).unwrap();
+        p.issue(cert, None, now).unwrap()
+    });
+    assert_eq!(
+        result,
+        Err(Error::BadCertTemplate(
+            "a cross-certificate must be a CA certificate"
+        ))
+    );
+    // the client said so in certConf, and the responder learnt it
+    assert_eq!(run.replies[1].body, BodyType::PkiConf);
+    assert!(matches!(
+        run.server_events.as_slice(),
+        [ResponderEvent::ConfirmationRejected { status, .. }]
+            if status.status == PkiStatus::Rejection
+    ));
+}

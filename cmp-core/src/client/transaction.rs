@@ -657,6 +657,20 @@ impl ClientTransaction {
                 "the certificate's subject is not the requested one",
             ));
         }
+        // A cross-certificate certifies a CA (RFC 9810 section 5.3.11).
+        if self.kind == TransactionKind::Enroll(EnrollKind::Ccr)
+            && !matches!(
+                tbs.get_extension::<x509_cert::ext::pkix::BasicConstraints>(),
+                Ok(Some((
+                    _,
+                    x509_cert::ext::pkix::BasicConstraints { ca: true, .. }
+                )))
+            )
+        {
+            return Err(Error::BadCertTemplate(
+                "a cross-certificate must be a CA certificate",
+            ));
+        }
         Ok(())
     }
 
