@@ -46,7 +46,7 @@ use crate::spool;
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Server and transport")]
 pub(crate) struct ConnArgs {
-    /// CMP endpoint: http://HOST[:PORT]/PATH (e.g. http://127.0.0.1:8080/.well-known/cmp),
+    /// CMP endpoint: http://HOST:PORT/PATH (e.g. http://127.0.0.1:8080/.well-known/cmp),
     /// or file:DIR to exchange messages as files in DIR (answered by `cmp serve --spool DIR`)
     #[arg(long, value_name = "URL")]
     pub(crate) server: String,

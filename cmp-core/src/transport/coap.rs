@@ -98,8 +98,9 @@ pub fn operation_label(body: BodyType) -> Option<&'static str> {
 pub const GENM_LABELS: [&str; 4] = ["crts", "rcu", "att", "crls"];
 
 /// The Uri-Path option values, in order, for an optional CA/profile name
-/// and an optional operation label: `.well-known`, `cmp`, [`p`, name],
-/// [label]. `name` and `label` must be single path segments.
+/// and an optional operation label: `.well-known`, `cmp`, then `p` and the
+/// name if given, then the label if given. `name` and `label` must be
+/// single path segments.
 pub fn uri_path<'a>(name: Option<&'a str>, label: Option<&'a str>) -> Vec<&'a str> {
     let mut segments: Vec<&'a str> = WELL_KNOWN.to_vec();
     if let Some(n) = name {
