@@ -16,7 +16,10 @@
 //!   reasonCode in crlEntryDetails.
 //! * ccr: certify the requesting CA's key as a CA (basicConstraints cA,
 //!   pathLenConstraint 0): a cross-certificate, answered with ccp. The
-//!   subject must not be empty.
+//!   subject must not be empty. (The demo hierarchy's issuing CA has
+//!   pathLenConstraint 0 itself, so paths through its cross-certificates to
+//!   the partner's end entities are too long; serve a root, or a CA without
+//!   that constraint, with `--ca-cert` for usable cross-certification.)
 //! * genm: see [`Policy::general_message`].
 //! * `--poll N`: certificate requests are answered "waiting" (checkAfter 1 s)
 //!   until the client has polled N times.
