@@ -682,3 +682,70 @@ fn spool_answers_garbage_with_an_error_and_sets_oversized_files_aside() {
     assert!(!spool.join("notes.rsp.der").exists());
     drop(server);
 }
+
+#[test]
+fn a_cross_certified_partner_ca_is_trusted_by_openssl_through_the_cross_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (root, root_key) = openssl_root(d, "Serving Root");
+    // the root itself serves: no path length limit above the cross-certificate
+    let server = Server::start(&["--ca-cert", &root, "--ca-key", &root_key]);
+    let partner_key = p(&d.join("partner.key"));
+    let cross = p(&d.join("cross.pem"));
+    let out = cmp(&[
+        "ccr",
+        "--server",
+        &server.url(),
+        "--ref",
+        REF,
+        "--secret",
+        SECRET,
+        "--subject",
+        "/CN=Partner CA",
+        "--keyout",
+        &partner_key,
+        "--certout",
+        &cross,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    drop(server);
+
+    // the partner CA issues with the key it had cross-certified (OpenSSL)
+    let csr = p(&d.join("ee.csr"));
+    openssl_ok(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &p(&d.join("ee.key")),
+        "-out",
+        &csr,
+        "-subj",
+        "/CN=partner device",
+    ]);
+    let ee = p(&d.join("ee.pem"));
+    openssl_ok(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &cross,
+        "-CAkey",
+        &partner_key,
+        "-CAcreateserial",
+        "-out",
+        &ee,
+        "-days",
+        "10",
+    ]);
+    // a relying party of the serving root accepts it through the cross-certificate
+    let verified = openssl_ok(&["verify", "-CAfile", &root, "-untrusted", &cross, &ee]);
+    assert!(verified.contains(": OK"), "{verified}");
+    let refused = run_openssl(&["verify", "-CAfile", &root, &ee], Duration::from_secs(30)).unwrap();
+    assert!(!refused.status.success());
+}
