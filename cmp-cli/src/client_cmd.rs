@@ -1,7 +1,8 @@
-//! The client subcommands: `ir`, `cr`, `kur`, `p10cr`, `rr` and `genm`.
+//! The client subcommands: `ir`, `cr`, `kur`, `ccr`, `p10cr`, `rr` and `genm`.
 //!
 //! Each builds a [`ClientConfig`] from the arguments, starts a
-//! [`ClientTransaction`] and drives it over HTTP: send what
+//! [`ClientTransaction`] and drives it over HTTP (or through files in a
+//! spool directory, see [`crate::spool`]): send what
 //! `poll_transmit` gives, feed the answer to `handle_response`, sleep when
 //! the server asks to wait, accept issued certificates, until the
 //! transaction has finished. Then the outcome is summarised on stdout and
@@ -20,7 +21,7 @@ use cmp_core::client::{
     ClientConfig, ClientEvent, ClientTransaction, Confirmation, EnrollKind, EnrollRequest,
     GenmRequest, IssuedCertificate, RevokeRequest,
 };
-use cmp_core::crypto::{CryptoProvider, SigningKey};
+use cmp_core::crypto::{CryptoProvider, SecureRandom, SigningKey};
 use cmp_core::message::{ParsedMessage, describe, oid_name};
 use cmp_core::protection::{MacScheme, Protector};
 use cmp_core::trust::TrustStore;
@@ -37,6 +38,7 @@ use crate::dn::parse_dn;
 use crate::error::{CliError, CliResult, usage};
 use crate::files;
 use crate::http::{self, HttpUrl};
+use crate::spool;
 
 // ----- arguments -----
 
@@ -44,7 +46,8 @@ use crate::http::{self, HttpUrl};
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Server and transport")]
 pub(crate) struct ConnArgs {
-    /// CMP endpoint (http:// only), e.g. http://127.0.0.1:8080/.well-known/cmp
+    /// CMP endpoint: http://HOST:PORT/PATH (e.g. http://127.0.0.1:8080/.well-known/cmp),
+    /// or file:DIR to exchange messages as files in DIR (answered by `cmp serve --spool DIR`)
     #[arg(long, value_name = "URL")]
     pub(crate) server: String,
     /// Give up when the whole transaction (polling included) takes longer (0: no limit)
@@ -202,7 +205,8 @@ pub(crate) struct GenmArgs {
         help_heading = "Request"
     )]
     pub(crate) genm_type: Vec<String>,
-    /// rootCaKeyUpdate: the root CA certificate we trust now (sent as id-it-rootCaCert)
+    /// rootCaKeyUpdate: the root CA certificate we trust now (sent as id-it-rootCaCert;
+    /// an update received is checked against it: newWithOld, newWithNew, oldWithNew)
     #[arg(long, value_name = "FILE", help_heading = "Request")]
     pub(crate) oldwithold: Option<PathBuf>,
     /// crlStatusList: the certificate whose CRL is wanted (its CRL distribution point or
@@ -228,7 +232,7 @@ pub(crate) struct GenmArgs {
 
 // ----- subcommands -----
 
-/// `cmp ir|cr|kur`.
+/// `cmp ir|cr|kur|ccr`.
 pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
     let mut exchange = Exchange::new(&args.conn)?;
     let prot = Protection::load(&args.prot)?;
@@ -584,6 +588,19 @@ fn report_genp(content: &[InfoTypeAndValue], args: &GenmArgs) -> CliResult<()> {
             }
             Ok(Some(InfoValue::RootCaKeyUpdate(Some(u)))) => {
                 println!("  rootCaKeyUpdate:");
+                // With the root we trust now, the update gets the checks of a ckuann.
+                if let Some(p) = &args.oldwithold {
+                    let old = files::read_cert(p)?;
+                    let provider: Arc<dyn CryptoProvider> = Arc::new(RustCryptoProvider);
+                    cmp_core::announce::validate_root_key_update(
+                        &u,
+                        &TrustStore::new(vec![old]),
+                        Timestamp::now(),
+                        provider.as_ref(),
+                    )
+                    .map_err(|e| CliError::Announce(Box::new(e)))?;
+                    println!("    checked: newWithOld links the new root to the old one");
+                }
                 println!("    newWithNew: {}", cert_line(&u.new_with_new));
                 let parts = [
                     (
@@ -692,8 +709,18 @@ fn report_genp(content: &[InfoTypeAndValue], args: &GenmArgs) -> CliResult<()> {
 // ----- the exchange -----
 
 /// HTTP transport plus logging and saving of messages.
+/// Where requests go: an HTTP server, or a spool directory (file exchange).
+enum Target {
+    Http(HttpUrl),
+    Spool {
+        dir: PathBuf,
+        /// Random name prefix of this run's files.
+        id: String,
+    },
+}
+
 struct Exchange {
-    url: HttpUrl,
+    target: Target,
     total_deadline: Option<Instant>,
     msg_timeout: Duration,
     verbose: bool,
@@ -704,7 +731,29 @@ struct Exchange {
 
 impl Exchange {
     fn new(conn: &ConnArgs) -> CliResult<Self> {
-        let url = HttpUrl::parse(&conn.server).map_err(|e| usage(format!("--server: {e}")))?;
+        let target = match conn.server.strip_prefix("file:") {
+            Some(dir) if !dir.is_empty() => {
+                let dir = PathBuf::from(dir);
+                if !dir.is_dir() {
+                    return Err(usage(format!(
+                        "--server file:{}: no such directory",
+                        dir.display()
+                    )));
+                }
+                let mut id = [0u8; 8];
+                RustCryptoProvider
+                    .fill(&mut id)
+                    .map_err(|e| CliError::from(cmp_core::Error::Crypto(e)))?;
+                Target::Spool {
+                    dir,
+                    id: id.iter().map(|b| format!("{b:02x}")).collect(),
+                }
+            }
+            Some(_) => return Err(usage("--server file:DIR needs a directory")),
+            None => Target::Http(
+                HttpUrl::parse(&conn.server).map_err(|e| usage(format!("--server: {e}")))?,
+            ),
+        };
         if conn.msg_timeout == 0 {
             return Err(usage("--msg-timeout must be at least 1 second"));
         }
@@ -714,7 +763,7 @@ impl Exchange {
             })?;
         }
         Ok(Self {
-            url,
+            target,
             total_deadline: conn
                 .timeout
                 .filter(|t| *t > 0)
@@ -735,19 +784,51 @@ impl Exchange {
         if let Some(total) = self.total_deadline {
             deadline = deadline.min(total);
         }
-        let response = http::post_pkixcmp(&self.url, request, deadline)
-            .map_err(|e| CliError::Transport(format!("{}: {e}", self.url_text())))?;
+        let response = match &self.target {
+            Target::Http(url) => http::post_pkixcmp(url, request, deadline)
+                .map_err(|e| CliError::Transport(format!("{}: {e}", self.url_text())))?,
+            Target::Spool { dir, id } => {
+                let path = spool::request_path(dir, id, self.count);
+                spool::write_atomic(&path, request).map_err(CliError::Io)?;
+                let answer = spool::response_path(&path)
+                    .ok_or_else(|| internal("spool file name without a response name"))?;
+                if self.verbose {
+                    eprintln!(
+                        "... request in {}, waiting for {}",
+                        path.display(),
+                        answer.display()
+                    );
+                }
+                let response = spool::wait_for(&answer, deadline)
+                    .map_err(CliError::Transport)?
+                    .ok_or_else(|| {
+                        CliError::Transport(format!(
+                            "no {} before the timeout (the request stays in {})",
+                            answer.display(),
+                            path.display()
+                        ))
+                    })?;
+                // both files are ours now: leave the directory clean
+                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(&answer);
+                response
+            }
+        };
         self.trace("response", &response, self.rspout.clone())?;
         Ok(response)
     }
 
     fn url_text(&self) -> String {
-        let host = if self.url.host.contains(':') {
-            format!("[{}]", self.url.host)
-        } else {
-            self.url.host.clone()
+        let url = match &self.target {
+            Target::Http(url) => url,
+            Target::Spool { dir, .. } => return format!("file:{}", dir.display()),
         };
-        format!("http://{host}:{}{}", self.url.port, self.url.path)
+        let host = if url.host.contains(':') {
+            format!("[{}]", url.host)
+        } else {
+            url.host.clone()
+        };
+        format!("http://{host}:{}{}", url.port, url.path)
     }
 
     fn trace(&self, what: &str, der: &[u8], dir: Option<PathBuf>) -> CliResult<()> {

@@ -37,6 +37,8 @@ pub(crate) enum CliError {
     Cmp(Box<cmp_core::Error>),
     /// A library error with a hint on the likely cause.
     Hinted(Box<cmp_core::Error>, &'static str),
+    /// An announcement failed its checks.
+    Announce(Box<cmp_core::announce::AnnounceError>),
     /// The transaction ended in a state the library should not allow.
     Internal(String),
 }
@@ -49,6 +51,7 @@ impl CliError {
             Self::Io(_) => "CMP_IO",
             Self::Transport(_) => "CMP_TRANSPORT",
             Self::Cmp(e) | Self::Hinted(e, _) => e.name(),
+            Self::Announce(e) => e.name(),
             Self::Internal(_) => "CMP_INTERNAL",
         }
     }
@@ -58,6 +61,12 @@ impl CliError {
         match self {
             Self::Usage(_) | Self::Io(_) | Self::Internal(_) => EXIT_LOCAL,
             Self::Transport(_) => EXIT_TRANSPORT,
+            Self::Announce(e) => match &**e {
+                cmp_core::announce::AnnounceError::Message(inner) => {
+                    Self::Cmp(inner.clone()).exit_code()
+                }
+                _ => EXIT_VALIDATION,
+            },
             Self::Cmp(e) | Self::Hinted(e, _) => match (&**e, e.kind()) {
                 // The total deadline passed: the network (or server) was too slow.
                 (cmp_core::Error::Timeout, _) => EXIT_TRANSPORT,
@@ -83,6 +92,7 @@ impl fmt::Display for CliError {
             Self::Usage(s) | Self::Io(s) | Self::Transport(s) => f.write_str(s),
             Self::Internal(s) => write!(f, "internal error: {s}"),
             Self::Cmp(e) => write!(f, "{e}"),
+            Self::Announce(e) => write!(f, "{e}"),
             Self::Hinted(e, hint) => write!(f, "{e} ({hint})"),
         }
     }

@@ -1,5 +1,6 @@
 //! `cmp`: a CMP (RFC 9810) client and reference server.
 
+mod announce_cmd;
 mod client_cmd;
 mod demo;
 mod dn;
@@ -7,6 +8,7 @@ mod error;
 mod files;
 mod http;
 mod serve;
+mod spool;
 
 use std::process::ExitCode;
 
@@ -47,6 +49,10 @@ enum Command {
     /// Key update: renew --oldcert with a new key (kur/kup).
     #[command(after_help = AFTER_HELP)]
     Kur(EnrollArgs),
+    /// Cross-certification: a CA asks another CA to certify its key (ccr/ccp);
+    /// --subject and --newkey are the requesting CA's name and key.
+    #[command(after_help = AFTER_HELP)]
+    Ccr(EnrollArgs),
     /// Enrollment with a PKCS#10 CSR (p10cr/cp).
     #[command(after_help = AFTER_HELP)]
     P10cr(P10crArgs),
@@ -58,6 +64,12 @@ enum Command {
     Genm(GenmArgs),
     /// Run the reference CA server (CMP over HTTP, RFC 9811).
     Serve(serve::ServeArgs),
+    /// Build a CA announcement file: root CA key update (ckuann), certificate
+    /// (cann), revocation (rann) or CRLs (crlann).
+    Announce(announce_cmd::AnnounceArgs),
+    /// Validate an announcement file against trust anchors and say what it announces.
+    #[command(after_help = AFTER_HELP)]
+    CheckAnnouncement(announce_cmd::CheckArgs),
 }
 
 /// Run one subcommand; errors are reported by `main`.
@@ -68,10 +80,13 @@ fn run(command: Command) -> CliResult<()> {
         Command::Ir(args) => client_cmd::run_enroll(EnrollKind::Ir, &args),
         Command::Cr(args) => client_cmd::run_enroll(EnrollKind::Cr, &args),
         Command::Kur(args) => client_cmd::run_enroll(EnrollKind::Kur, &args),
+        Command::Ccr(args) => client_cmd::run_enroll(EnrollKind::Ccr, &args),
         Command::P10cr(args) => client_cmd::run_p10cr(&args),
         Command::Rr(args) => client_cmd::run_rr(&args),
         Command::Genm(args) => client_cmd::run_genm(&args),
         Command::Serve(args) => serve::run(args).map_err(error::CliError::Io),
+        Command::Announce(args) => announce_cmd::run_announce(&args),
+        Command::CheckAnnouncement(args) => announce_cmd::run_check(&args),
     }
 }
 

@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use cmp_core::asn1::BodyType;
+use cmp_core::asn1::{BodyType, RootCaKeyUpdateContent};
 use cmp_core::crypto::SigningKey as _;
 use cmp_core::protection::Protector;
 use cmp_core::server::store::Phase;
@@ -132,6 +132,15 @@ pub(crate) struct ServeArgs {
     /// Exit after answering N HTTP requests
     #[arg(long, value_name = "N")]
     max_requests: Option<u64>,
+    /// A root CA key update to offer to genm rootCaKeyUpdate: a PEM bundle
+    /// of newWithNew, newWithOld and (optionally) oldWithNew, in this order
+    /// (e.g. the files `cmp announce root-update` writes, concatenated)
+    #[arg(long, value_name = "FILE")]
+    root_update: Option<PathBuf>,
+    /// Also answer requests exchanged as files in DIR (`cmp ir --server
+    /// file:DIR`): every NAME.req.der without a NAME.rsp.der gets one
+    #[arg(long, value_name = "DIR")]
+    spool: Option<PathBuf>,
 }
 
 const SERVE_AFTER_HELP: &str = "\
@@ -184,6 +193,10 @@ pub(crate) struct ServerConfig {
     pub(crate) log: bool,
     /// How long a transaction may stay open, seconds (600).
     pub(crate) transaction_lifetime: u64,
+    /// Directory of request files to answer (file exchange).
+    pub(crate) spool: Option<PathBuf>,
+    /// The root CA key update offered to genm rootCaKeyUpdate.
+    pub(crate) root_update: Option<RootCaKeyUpdateContent>,
 }
 
 #[allow(dead_code)] // in-process use (tests, the README's demo)
@@ -205,6 +218,8 @@ impl ServerConfig {
             max_requests: None,
             log: false,
             transaction_lifetime: TRANSACTION_LIFETIME_SECS,
+            spool: None,
+            root_update: None,
         }
     }
 }
@@ -266,6 +281,11 @@ impl ServerConfig {
             max_requests: args.max_requests,
             log: true,
             transaction_lifetime: args.transaction_lifetime,
+            spool: args.spool.clone(),
+            root_update: match &args.root_update {
+                Some(p) => Some(read_root_update(p)?),
+                None => None,
+            },
         })
     }
 }
@@ -385,6 +405,11 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     {
         return Err(String::from("--key does not match --cert"));
     }
+    if let Some(dir) = &config.spool
+        && !dir.is_dir()
+    {
+        return Err(format!("--spool {}: no such directory", dir.display()));
+    }
     let now = Timestamp::now();
     let backend = Backend::open(config.state.as_deref(), config.store.as_deref())?;
     let ca = backend.with_setup_lock(|| set_up_ca(config.ca, &backend, now))?;
@@ -480,7 +505,11 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let mut worker = Worker {
         http: Some(http),
         responder,
-        policy: Policy::new(ca, records, config.poll),
+        policy: {
+            let mut policy = Policy::new(ca, records, config.poll);
+            policy.root_update = config.root_update;
+            policy
+        },
         backend,
         log: TxLog {
             open: HashMap::new(),
@@ -489,6 +518,7 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
         },
         stop: stop.clone(),
         max_requests: config.max_requests,
+        spool: config.spool,
     };
     let thread = std::thread::Builder::new()
         .name(String::from("cmp-serve"))
@@ -603,6 +633,29 @@ fn read_certs(path: &Path) -> Result<Vec<Certificate>, String> {
 }
 
 /// Exactly one certificate (the first of a PEM file).
+/// newWithNew, newWithOld and optionally oldWithNew from a PEM bundle.
+fn read_root_update(path: &Path) -> Result<RootCaKeyUpdateContent, String> {
+    let mut certs = read_certs(path)?.into_iter();
+    let (Some(new_with_new), Some(new_with_old)) = (certs.next(), certs.next()) else {
+        return Err(format!(
+            "{}: a root update needs newWithNew and newWithOld",
+            path.display()
+        ));
+    };
+    let old_with_new = certs.next();
+    if certs.next().is_some() {
+        return Err(format!(
+            "{}: more than three certificates in a root update",
+            path.display()
+        ));
+    }
+    Ok(RootCaKeyUpdateContent {
+        new_with_new,
+        new_with_old: Some(new_with_old),
+        old_with_new,
+    })
+}
+
 fn read_one_cert(path: &Path) -> Result<Certificate, String> {
     let bytes = read_file(path)?;
     Certificate::from_pem(&bytes)
@@ -652,6 +705,7 @@ struct Worker {
     log: TxLog,
     stop: ShutdownHandle,
     max_requests: Option<u64>,
+    spool: Option<PathBuf>,
 }
 
 impl Worker {
@@ -666,6 +720,10 @@ impl Worker {
             if self.stop.0.load(Ordering::SeqCst)
                 || self.max_requests.is_some_and(|max| handled >= max)
             {
+                break;
+            }
+            handled = handled.saturating_add(self.answer_spool());
+            if self.max_requests.is_some_and(|max| handled >= max) {
                 break;
             }
             let Some(http) = &self.http else { break };
@@ -790,6 +848,70 @@ impl Worker {
         }
     }
 
+    /// Answer the unanswered request files of the spool directory; returns
+    /// how many were answered.
+    fn answer_spool(&mut self) -> u64 {
+        let Some(dir) = self.spool.clone() else {
+            return 0;
+        };
+        let pending = match crate::spool::unanswered(&dir) {
+            Ok(p) => p,
+            Err(e) => {
+                if self.log.enabled {
+                    eprintln!("cmp serve: spool: {e}");
+                }
+                return 0;
+            }
+        };
+        let mut answered = 0u64;
+        for request in pending {
+            let Some(answer) = crate::spool::response_path(&request) else {
+                continue;
+            };
+            // like an HTTP body: at most MAX_BODY bytes (checked before reading)
+            let too_large = std::fs::metadata(&request)
+                .map(|m| usize::try_from(m.len()).map_or(true, |n| n > MAX_BODY))
+                .unwrap_or(false);
+            if too_large {
+                let _ = std::fs::rename(&request, request.with_extension("failed"));
+                if self.log.enabled {
+                    eprintln!("cmp serve: spool: {} is too large", request.display());
+                }
+                continue;
+            }
+            let Ok(body) = std::fs::read(&request) else {
+                // vanished meanwhile (the client gave up)
+                continue;
+            };
+            let handled =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle_cmp(&body)));
+            let bytes = match handled {
+                Ok(reply) if !reply.bytes.is_empty() => reply.bytes,
+                _ => {
+                    // set it aside so that it is not tried again and again
+                    let failed = request.with_extension("failed");
+                    let _ = std::fs::rename(&request, &failed);
+                    if self.log.enabled {
+                        eprintln!(
+                            "cmp serve: spool: no answer to {} (moved to {})",
+                            request.display(),
+                            failed.display()
+                        );
+                    }
+                    continue;
+                }
+            };
+            if let Err(e) = crate::spool::write_atomic(&answer, &bytes) {
+                if self.log.enabled {
+                    eprintln!("cmp serve: spool: {e}");
+                }
+                continue;
+            }
+            answered = answered.saturating_add(1);
+        }
+        answered
+    }
+
     /// Handle one CMP message and log what it did.
     fn handle_cmp(&mut self, body: &[u8]) -> Reply {
         let now = Timestamp::now();
@@ -827,7 +949,7 @@ impl Worker {
             }
         }
         let finished = match reply.body {
-            BodyType::Ip | BodyType::Cp | BodyType::Kup => {
+            BodyType::Ip | BodyType::Cp | BodyType::Kup | BodyType::Ccp => {
                 outcomes.last().is_some_and(|o| o.finished)
             }
             BodyType::PollRep => false,

@@ -18,7 +18,10 @@
 //! - [`server`]: the RA/CA responder with a [`server::TransactionStore`];
 //! - [`ra`]: forwarding with replaced protection, nested messages;
 //! - [`trust`]: certificate path validation for CMP signers;
-//! - [`transport`]: RFC 9811 HTTP paths and reply classification.
+//! - [`transport`]: RFC 9811 HTTP paths and reply classification, RFC 9482
+//!   CoAP framing;
+//! - [`announce`]: CA announcements (ckuann, cann, rann, crlann), built and
+//!   validated.
 //!
 //! # Example: enrollment, client and responder in memory
 //!
@@ -78,6 +81,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod alg;
+pub mod announce;
 pub mod asn1;
 pub mod client;
 pub mod crypto;

@@ -1,6 +1,9 @@
 //! Transfer helpers for RFC 9811 (CMP over HTTP), sans-IO: the content
 //! type, the well-known paths and operation labels, and what an HTTP reply
-//! means for a CMP client.
+//! means for a CMP client. [`coap`] does the same for CMP over CoAP
+//! (RFC 9482), with block-wise transfer.
+
+pub mod coap;
 
 use alloc::format;
 use alloc::string::String;

@@ -74,6 +74,9 @@ use crate::{hash, provider, rng};
 /// id-at-commonName (2.5.4.3).
 const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 
+mod lifecycle;
+pub use lifecycle::RootKeyUpdate;
+
 /// One minute: certificates start this long before `now`, for clock skew.
 const BACKDATE_SECS: u64 = 60;
 /// One day: a CRL's nextUpdate is this long after its thisUpdate.

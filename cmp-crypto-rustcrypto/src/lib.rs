@@ -85,7 +85,7 @@ mod rng;
 mod rsa_pss;
 mod verify;
 
-pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation};
+pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation, RootKeyUpdate};
 pub use der::zeroize::Zeroizing;
 pub use kem_key::KemPrivateKey;
 pub use keys::{KeyAlgorithm, PrivateKey};

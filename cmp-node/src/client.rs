@@ -595,6 +595,7 @@ impl ClientTransaction {
             TransactionKind::Enroll(EnrollKind::Ir) => "ir",
             TransactionKind::Enroll(EnrollKind::Cr) => "cr",
             TransactionKind::Enroll(EnrollKind::Kur) => "kur",
+            TransactionKind::Enroll(EnrollKind::Ccr) => "ccr",
             TransactionKind::P10cr => "p10cr",
             TransactionKind::Revoke => "rr",
             TransactionKind::Genm => "genm",

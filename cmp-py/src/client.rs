@@ -509,6 +509,7 @@ impl PyClientTransaction {
             K::Enroll(EnrollKind::Ir) => "ir",
             K::Enroll(EnrollKind::Cr) => "cr",
             K::Enroll(EnrollKind::Kur) => "kur",
+            K::Enroll(EnrollKind::Ccr) => "ccr",
             K::P10cr => "p10cr",
             K::Revoke => "rr",
             K::Genm => "genm",

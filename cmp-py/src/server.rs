@@ -271,6 +271,7 @@ fn request_kind_name(k: RequestKind) -> &'static str {
         RequestKind::Enroll(EnrollKind::Ir) => "ir",
         RequestKind::Enroll(EnrollKind::Cr) => "cr",
         RequestKind::Enroll(EnrollKind::Kur) => "kur",
+        RequestKind::Enroll(EnrollKind::Ccr) => "ccr",
         RequestKind::P10cr => "p10cr",
         RequestKind::Revoke => "rr",
         RequestKind::Genm => "genm",

@@ -14,13 +14,19 @@
 //!   rr must be signed by that certificate or by an RA (id-kp-cmcRA), else
 //!   notAuthorized; MAC clients may revoke any. The reason comes from the
 //!   reasonCode in crlEntryDetails.
+//! * ccr: certify the requesting CA's key as a CA (basicConstraints cA,
+//!   pathLenConstraint 0): a cross-certificate, answered with ccp. The
+//!   subject must not be empty. (The demo hierarchy's issuing CA has
+//!   pathLenConstraint 0 itself, so paths through its cross-certificates to
+//!   the partner's end entities are too long; serve a root, or a CA without
+//!   that constraint, with `--ca-cert` for usable cross-certification.)
 //! * genm: see [`Policy::general_message`].
 //! * `--poll N`: certificate requests are answered "waiting" (checkAfter 1 s)
 //!   until the client has polled N times.
 
 use cmp_core::asn1::{
     AttributeTypeAndValue, CertReqTemplateContent, CertTemplate, CrlStatus, FailureBit,
-    InfoTypeAndValue, InfoValue, PkiStatusInfo, oid,
+    InfoTypeAndValue, InfoValue, PkiStatusInfo, RootCaKeyUpdateContent, oid,
 };
 use cmp_core::client::EnrollKind;
 use cmp_core::server::{PendingRequest, Reply, RequestKind};
@@ -64,6 +70,8 @@ pub(crate) struct Policy {
     /// What the decisions since the caller last emptied it did (several
     /// for a `nested` request).
     pub(crate) outcomes: Vec<Outcome>,
+    /// A root CA key update to offer in answer to genm rootCaKeyUpdate.
+    pub(crate) root_update: Option<RootCaKeyUpdateContent>,
 }
 
 fn rejection(bit: FailureBit, text: &str) -> PkiStatusInfo {
@@ -99,6 +107,7 @@ impl Policy {
             records,
             poll,
             outcomes: Vec::new(),
+            root_update: None,
         }
     }
 
@@ -168,6 +177,7 @@ impl Policy {
                 p.wait(1, now)
             }
             RequestKind::Enroll(EnrollKind::Kur) => self.key_update(p, now),
+            RequestKind::Enroll(EnrollKind::Ccr) => self.cross_certify(p, now),
             RequestKind::Enroll(_) | RequestKind::P10cr => self.enroll(p, now),
             RequestKind::Revoke => self.revoke(p, now),
             RequestKind::Genm => self.general_message(p, now),
@@ -194,6 +204,36 @@ impl Policy {
     ) -> cmp_core::Result<Reply> {
         self.note(format!("rejected ({}): {text}", bit.name()), true);
         p.reject(rejection(bit, text), now)
+    }
+
+    fn cross_certify(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        let (Some(subject), Some(public_key)) = (p.subject().cloned(), p.public_key().cloned())
+        else {
+            return self.reject(
+                p,
+                FailureBit::BadCertTemplate,
+                "ccr needs the requesting CA's subject and public key",
+                now,
+            );
+        };
+        match self
+            .ca
+            .issue_ca_certificate(subject, public_key, Some(0), now)
+        {
+            Ok(cert) => {
+                self.note(
+                    format!(
+                        "cross-certified \"{}\" ({})",
+                        cert.tbs_certificate().subject(),
+                        hex(&serial_of(&cert))
+                    ),
+                    false,
+                );
+                p.issue(cert, None, now)
+            }
+            Err(CaError::BadTemplate(why)) => self.reject(p, FailureBit::BadCertTemplate, why, now),
+            Err(e) => self.reject(p, FailureBit::SystemFailure, &e.to_string(), now),
+        }
     }
 
     fn enroll(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
@@ -443,8 +483,9 @@ impl Policy {
     ///
     /// * caCerts: the issuing CA certificate and the chain up to the root;
     /// * rootCaKeyUpdate (with or without rootCaCert), or rootCaCert alone
-    ///   (RFC 9483 section 4.3.2): no update, so a rootCaKeyUpdate itav
-    ///   without a value;
+    ///   (RFC 9483 section 4.3.2): the update given with `--root-update`,
+    ///   unless the client already names its new root as the one it has;
+    ///   else no update, a rootCaKeyUpdate itav without a value;
     /// * certReqTemplate: a template with an empty subject and, in keySpec,
     ///   id-regCtrl-algId for an EC P-256 key;
     /// * crlStatusList: id-it-crls with the current CRL, or without a value
@@ -465,6 +506,14 @@ impl Policy {
         let wants_root_update = asked
             .iter()
             .any(|i| i.info_type == oid::IT_ROOT_CA_KEY_UPDATE);
+        let client_root = asked.iter().find_map(|i| match InfoValue::from_itav(i) {
+            Ok(Some(InfoValue::RootCaCert(c))) => c,
+            _ => None,
+        });
+        let root_update = self
+            .root_update
+            .clone()
+            .filter(|u| client_root.as_ref() != Some(&u.new_with_new));
         for itav in &asked {
             let name = cmp_core::message::oid_name(&itav.info_type)
                 .map(String::from)
@@ -481,12 +530,16 @@ impl Policy {
             }
             let item = match itav.info_type {
                 oid::IT_CA_CERTS => Some(self.ca_certs()?),
-                oid::IT_ROOT_CA_KEY_UPDATE => Some(itav_of(&InfoValue::RootCaKeyUpdate(None))?),
+                oid::IT_ROOT_CA_KEY_UPDATE => {
+                    Some(itav_of(&InfoValue::RootCaKeyUpdate(root_update.clone()))?)
+                }
                 // the old root accompanying rootCaKeyUpdate: no answer of its own
                 oid::IT_ROOT_CA_CERT if wants_root_update => None,
                 // RFC 9483 section 4.3.2 asks with rootCaCert alone: answered by
                 // rootCaKeyUpdate, without a value as long as the root is not renewed
-                oid::IT_ROOT_CA_CERT => Some(itav_of(&InfoValue::RootCaKeyUpdate(None))?),
+                oid::IT_ROOT_CA_CERT => {
+                    Some(itav_of(&InfoValue::RootCaKeyUpdate(root_update.clone()))?)
+                }
                 oid::IT_CERT_REQ_TEMPLATE => Some(cert_req_template()?),
                 oid::IT_CRL_STATUS_LIST => match InfoValue::from_itav(itav) {
                     Ok(Some(InfoValue::CrlStatusList(list))) => Some(self.crls(&list, now)?),

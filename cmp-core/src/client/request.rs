@@ -26,6 +26,9 @@ pub enum EnrollKind {
     Cr,
     /// Key update request (renew a certificate with a new key).
     Kur,
+    /// Cross-certification request: a CA asks another CA to certify its
+    /// (CA) public key (RFC 9810 section 5.3.11); answered with ccp.
+    Ccr,
 }
 
 /// How proof-of-possession is given.
@@ -140,6 +143,7 @@ impl EnrollRequest {
             EnrollKind::Ir => PkiBody::Ir(msgs),
             EnrollKind::Cr => PkiBody::Cr(msgs),
             EnrollKind::Kur => PkiBody::Kur(msgs),
+            EnrollKind::Ccr => PkiBody::Ccr(msgs),
         })
     }
 }

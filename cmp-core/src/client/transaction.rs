@@ -192,6 +192,17 @@ impl ClientTransaction {
         Self::start_enroll(config, &request, now)
     }
 
+    /// Start a cross-certification request (ccr): `request` carries the
+    /// requesting CA's name and key; the answer is a ccp, confirmed like a cp.
+    pub fn start_ccr(
+        config: impl Into<Arc<ClientConfig>>,
+        mut request: EnrollRequest,
+        now: Timestamp,
+    ) -> Result<Self> {
+        request.kind = EnrollKind::Ccr;
+        Self::start_enroll(config, &request, now)
+    }
+
     /// Start a PKCS#10 request with a DER-encoded CSR.
     pub fn start_p10cr(
         config: impl Into<Arc<ClientConfig>>,
@@ -435,7 +446,7 @@ impl ClientTransaction {
             }
             (
                 Expect::Initial | Expect::Poll,
-                PkiBody::Ip(rep) | PkiBody::Cp(rep) | PkiBody::Kup(rep),
+                PkiBody::Ip(rep) | PkiBody::Cp(rep) | PkiBody::Kup(rep) | PkiBody::Ccp(rep),
             ) if self.expected_response() == Some(body_type) => {
                 self.handle_cert_rep(&msg, rep, now)
             }
@@ -481,6 +492,7 @@ impl ClientTransaction {
             TransactionKind::Enroll(EnrollKind::Ir) => Some(BodyType::Ip),
             TransactionKind::Enroll(EnrollKind::Cr) | TransactionKind::P10cr => Some(BodyType::Cp),
             TransactionKind::Enroll(EnrollKind::Kur) => Some(BodyType::Kup),
+            TransactionKind::Enroll(EnrollKind::Ccr) => Some(BodyType::Ccp),
             _ => None,
         }
     }
@@ -664,6 +676,20 @@ impl ClientTransaction {
         {
             return Err(Error::BadCertTemplate(
                 "the certificate's subject is not the requested one",
+            ));
+        }
+        // A cross-certificate certifies a CA (RFC 9810 section 5.3.11).
+        if self.kind == TransactionKind::Enroll(EnrollKind::Ccr)
+            && !matches!(
+                tbs.get_extension::<x509_cert::ext::pkix::BasicConstraints>(),
+                Ok(Some((
+                    _,
+                    x509_cert::ext::pkix::BasicConstraints { ca: true, .. }
+                )))
+            )
+        {
+            return Err(Error::BadCertTemplate(
+                "a cross-certificate must be a CA certificate",
             ));
         }
         Ok(())

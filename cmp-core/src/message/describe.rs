@@ -395,6 +395,58 @@ fn write_body(out: &mut String, body: &PkiBody, indent: &str) -> core::fmt::Resu
             }
             Ok(())
         }
+        PkiBody::Ckuann(content) => {
+            let (form, new_with_new, new_with_old, old_with_new) = match content {
+                crate::asn1::CaKeyUpdContent::V2(c) => (
+                    "cAKeyUpdAnnV2",
+                    &c.new_with_new,
+                    Some(&c.new_with_old),
+                    Some(&c.old_with_new),
+                ),
+                crate::asn1::CaKeyUpdContent::V3(c) => (
+                    "cAKeyUpdAnnV3",
+                    &c.new_with_new,
+                    c.new_with_old.as_ref(),
+                    c.old_with_new.as_ref(),
+                ),
+            };
+            writeln!(out, "{indent}    form: {form}")?;
+            cert_line(
+                out,
+                &alloc::format!("{indent}    newWithNew: "),
+                new_with_new,
+            )?;
+            for (label, cert) in [("newWithOld", new_with_old), ("oldWithNew", old_with_new)] {
+                match cert {
+                    Some(c) => cert_line(out, &alloc::format!("{indent}    {label}: "), c)?,
+                    None => writeln!(out, "{indent}    {label}: absent")?,
+                }
+            }
+            Ok(())
+        }
+        PkiBody::Cann(cert) => cert_line(out, &alloc::format!("{indent}    certificate: "), cert),
+        PkiBody::Rann(r) => writeln!(
+            out,
+            "{indent}    {:?}: serial {} issuer {}",
+            r.status,
+            Hex(r.cert_id.serial_number.as_bytes()),
+            Gn(&r.cert_id.issuer)
+        ),
+        PkiBody::Crlann(crls) => {
+            for crl in crls {
+                let revoked = crl
+                    .tbs_cert_list
+                    .revoked_certificates
+                    .as_ref()
+                    .map_or(0, alloc::vec::Vec::len);
+                writeln!(
+                    out,
+                    "{indent}    CRL issuer {}, {revoked} revoked",
+                    crl.tbs_cert_list.issuer
+                )?;
+            }
+            Ok(())
+        }
         _ => Ok(()),
     }
 }

@@ -390,6 +390,7 @@ impl Responder {
             BodyType::Ir
             | BodyType::Cr
             | BodyType::Kur
+            | BodyType::Ccr
             | BodyType::P10cr
             | BodyType::Rr
             | BodyType::Genm => {
@@ -824,7 +825,10 @@ pub(crate) fn build_reply(
     if grant_implicit {
         builder = builder.implicit_confirm();
     }
-    let issuing = matches!(body, PkiBody::Ip(_) | PkiBody::Cp(_) | PkiBody::Kup(_));
+    let issuing = matches!(
+        body,
+        PkiBody::Ip(_) | PkiBody::Cp(_) | PkiBody::Kup(_) | PkiBody::Ccp(_)
+    );
     if issuing
         && !grant_implicit
         && let Some(wait) = cfg.confirm_wait_time

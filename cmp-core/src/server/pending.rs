@@ -71,10 +71,11 @@ impl PendingRequest {
         polls: u32,
     ) -> Result<Self> {
         let (kind, cert_req_id) = match msg.body() {
-            PkiBody::Ir(r) | PkiBody::Cr(r) | PkiBody::Kur(r) => {
+            PkiBody::Ir(r) | PkiBody::Cr(r) | PkiBody::Kur(r) | PkiBody::Ccr(r) => {
                 let kind = match msg.body_type() {
                     BodyType::Ir => EnrollKind::Ir,
                     BodyType::Cr => EnrollKind::Cr,
+                    BodyType::Ccr => EnrollKind::Ccr,
                     _ => EnrollKind::Kur,
                 };
                 let [req] = r.as_slice() else {
@@ -161,10 +162,10 @@ impl PendingRequest {
         self.polls
     }
 
-    /// The CRMF request of an ir/cr/kur.
+    /// The CRMF request of an ir/cr/kur/ccr.
     pub fn cert_request(&self) -> Option<&CertReqMsg> {
         match self.msg.body() {
-            PkiBody::Ir(r) | PkiBody::Cr(r) | PkiBody::Kur(r) => r.first(),
+            PkiBody::Ir(r) | PkiBody::Cr(r) | PkiBody::Kur(r) | PkiBody::Ccr(r) => r.first(),
             _ => None,
         }
     }
@@ -432,6 +433,7 @@ impl PendingRequest {
         match self.kind {
             RequestKind::Enroll(EnrollKind::Ir) => PkiBody::Ip(rep),
             RequestKind::Enroll(EnrollKind::Kur) => PkiBody::Kup(rep),
+            RequestKind::Enroll(EnrollKind::Ccr) => PkiBody::Ccp(rep),
             _ => PkiBody::Cp(rep),
         }
     }
