@@ -735,8 +735,17 @@ impl Exchange {
         if let Some(total) = self.total_deadline {
             deadline = deadline.min(total);
         }
-        let response = http::post_pkixcmp(&self.url, request, deadline)
-            .map_err(|e| CliError::Transport(format!("{}: {e}", self.url_text())))?;
+        let response = http::post_pkixcmp(&self.url, request, deadline).map_err(|e| {
+            if e.is_timeout() {
+                // a silent or slow server: the same typed error as the total deadline
+                CliError::Hinted(
+                    Box::new(cmp_core::Error::Timeout),
+                    "the server did not answer in time",
+                )
+            } else {
+                CliError::Transport(format!("{}: {e}", self.url_text()))
+            }
+        })?;
         self.trace("response", &response, self.rspout.clone())?;
         Ok(response)
     }
