@@ -20,7 +20,9 @@ chosen by the code's range:
         └── UnauthenticatedErrorMessage 501  CMP_UNAUTHENTICATED_ERROR
 
 ``TransportError`` (an ``OSError``, not a ``CmpError``) is raised by the HTTP
-helper for transport failures (connection, HTTP status).
+helper for transport failures (connection, HTTP status, size), and its
+subclass ``TransportTimeout`` (also a ``TimeoutError``) when the server does
+not answer completely in time.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "Rejected",
     "UnauthenticatedErrorMessage",
     "TransportError",
+    "TransportTimeout",
     "error_class",
 ]
 
@@ -168,6 +171,11 @@ class UnauthenticatedErrorMessage(PeerError):
 
 class TransportError(OSError):
     """The HTTP exchange failed (connection, timeout, HTTP status, content)."""
+
+
+class TransportTimeout(TransportError, TimeoutError):
+    """The server did not answer completely within the exchange's timeout
+    (silent, or trickling its answer)."""
 
 
 _EXACT: Dict[int, Type[CmpError]] = {
