@@ -892,25 +892,27 @@ fn client_duplicate_cert_req() {
 #[test]
 fn client_reports_rejections_in_ip_and_rp() {
     // A decision of the application: the rejection comes in the ip's
-    // CertResponse and in the rp's status, not in an error message.
+    // CertResponse and in the rp's status, not in an error message. Every
+    // bit reaches the caller as it was sent.
     let responder = Responder::new(responder_config());
-    let (mut tx, ir) = start(mac_client(), ir_request(), now());
-    let Handled::Decide(p) = responder.handle_request(&ir, now()) else {
-        panic!()
-    };
-    let ip = p
-        .reject(
-            PkiStatusInfo::rejection(FailureBit::BadCertTemplate, "policy"),
-            now(),
-        )
-        .unwrap();
-    assert_eq!(ip.body, BodyType::Ip);
-    match tx.handle_response(&ip.bytes, now()) {
-        Err(Error::Peer(f)) => {
-            assert_eq!(f.body, BodyType::Ip);
-            assert_eq!(f.status.failure_bits(), [FailureBit::BadCertTemplate]);
+    for bit in FailureBit::ALL {
+        let (mut tx, ir) = start(mac_client(), ir_request(), now());
+        let Handled::Decide(p) = responder.handle_request(&ir, now()) else {
+            panic!()
+        };
+        let ip = p
+            .reject(PkiStatusInfo::rejection(bit, "policy"), now())
+            .unwrap();
+        assert_eq!(ip.body, BodyType::Ip);
+        match tx.handle_response(&ip.bytes, now()) {
+            Err(Error::Peer(f)) => {
+                assert_eq!(f.body, BodyType::Ip);
+                assert_eq!(f.status.status, PkiStatus::Rejection);
+                assert_eq!(f.status.failure_bits(), [bit]);
+            }
+            other => panic!("{}: {other:?}", bit.name()),
         }
-        other => panic!("{other:?}"),
+        assert!(tx.is_finished());
     }
     let (mut tx, rr) = start_rr(mac_client(), cert("issued.crt"));
     let Handled::Decide(p) = responder.handle_request(&rr, now()) else {
