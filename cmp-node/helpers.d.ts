@@ -57,6 +57,10 @@ export type CmpErrorCode =
   | 'CMP_INCORRECT_DATA'
   | 'CMP_NOT_AUTHORIZED'
   | 'CMP_CERT_CONFIRMED'
+  | 'CMP_MISSING_TIME_STAMP'
+  | 'CMP_WRONG_AUTHORITY'
+  | 'CMP_CERT_REVOKED'
+  | 'CMP_DUPLICATE_CERT_REQ'
   | 'CMP_PEER_ERROR'
   | 'CMP_UNAUTHENTICATED_ERROR'
 
@@ -94,13 +98,15 @@ export declare class PeerError extends CmpError {
   readonly body: string
 }
 
-/** The HTTP exchange failed (connection, timeout, HTTP status, content type). */
+/** The HTTP exchange failed (connection, timeout, HTTP status, content type, size). */
 export declare class TransportError extends Error {
-  constructor(message: string, options?: { url?: string; httpStatus?: number; cause?: unknown })
+  constructor(message: string, options?: { url?: string; httpStatus?: number; cause?: unknown; timeout?: boolean })
   readonly code: 'ERR_CMP_TRANSPORT'
   readonly url: string | undefined
   /** The HTTP status when the server answered. */
   readonly httpStatus: number | undefined
+  /** Whether the request's timeout passed before the complete answer arrived (a silent or trickling server). */
+  readonly timeout: boolean
 }
 
 /** Whether `value` is an error of the CMP core. */
@@ -133,8 +139,10 @@ export type Transport = (
 export interface HttpOptions {
   /** Extra HTTP headers (the defaults: content-type and accept application/pkixcmp, connection close). */
   headers?: Record<string, string>
-  /** Per-request timeout in ms (default 30000; 0: none). */
+  /** Per-request timeout in ms, for the whole exchange including the body (default 30000; 0: none). */
   timeout?: number
+  /** The largest response body accepted, in bytes (default 4 MiB). */
+  maxBody?: number
   /** The fetch to use (default: the global fetch). */
   fetch?: typeof fetch
 }

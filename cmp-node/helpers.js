@@ -53,13 +53,42 @@ class PeerError extends CmpError {
 
 /** The HTTP exchange failed: connection, HTTP status or content type. */
 class TransportError extends Error {
-  constructor(message, { url, httpStatus, cause } = {}) {
+  constructor(message, { url, httpStatus, cause, timeout = false } = {}) {
     super(message, cause === undefined ? undefined : { cause })
     this.name = 'TransportError'
     this.code = 'ERR_CMP_TRANSPORT'
     this.url = url
     this.httpStatus = httpStatus
+    this.timeout = timeout
   }
+}
+
+/** The largest response body httpTransport accepts by default (the CLI's cap). */
+const MAX_RESPONSE_BODY = 4 * 1024 * 1024
+
+/** The body of `response`, refused once it grows beyond `maxBody` bytes. */
+async function readCapped(response, maxBody, url) {
+  const tooLarge = () =>
+    new TransportError(`response body from ${url} larger than ${maxBody} bytes`, {
+      url: String(url),
+      httpStatus: response.status,
+    })
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+  if (declared > maxBody) {
+    await response.body?.cancel().catch(() => {})
+    throw tooLarge()
+  }
+  const chunks = []
+  let size = 0
+  if (response.body) {
+    // leaving the loop by throwing cancels the stream
+    for await (const chunk of response.body) {
+      size += chunk.byteLength
+      if (size > maxBody) throw tooLarge()
+      chunks.push(chunk)
+    }
+  }
+  return Buffer.concat(chunks)
 }
 
 function isCmpError(value) {
@@ -165,11 +194,27 @@ function configOf(options, signer) {
  */
 function httpTransport(url, options = {}) {
   if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError('url must be a string or URL')
-  const { headers = {}, timeout = 30000, fetch: fetchImpl = globalThis.fetch } = options
+  const {
+    headers = {},
+    timeout = 30000,
+    maxBody = MAX_RESPONSE_BODY,
+    fetch: fetchImpl = globalThis.fetch,
+  } = options
   if (typeof fetchImpl !== 'function') throw usageError('no global fetch: pass options.fetch or a transport')
   return async function send(request, context = {}) {
-    const signals = [context.signal, timeout > 0 ? AbortSignal.timeout(timeout) : undefined].filter(Boolean)
+    // one deadline for the whole exchange, body included: a trickling
+    // server cannot stretch it
+    const deadline = timeout > 0 ? AbortSignal.timeout(timeout) : undefined
+    const signals = [context.signal, deadline].filter(Boolean)
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]
+    const timedOut = (e) =>
+      deadline?.aborted
+        ? new TransportError(`no complete answer from ${url} within ${timeout} ms`, {
+            url: String(url),
+            cause: e,
+            timeout: true,
+          })
+        : undefined
     let response
     try {
       response = await fetchImpl(url, {
@@ -182,14 +227,18 @@ function httpTransport(url, options = {}) {
       })
     } catch (e) {
       if (context.signal?.aborted) throw context.signal.reason
-      throw new TransportError(`cannot reach ${url}: ${e.message}`, { url: String(url), cause: e })
+      throw timedOut(e) ?? new TransportError(`cannot reach ${url}: ${e.message}`, { url: String(url), cause: e })
     }
     let body
     try {
-      body = Buffer.from(await response.arrayBuffer())
+      body = await readCapped(response, maxBody, url)
     } catch (e) {
       if (context.signal?.aborted) throw context.signal.reason
-      throw new TransportError(`reading the answer of ${url} failed: ${e.message}`, { url: String(url), cause: e })
+      if (e instanceof TransportError) throw e
+      throw (
+        timedOut(e) ??
+        new TransportError(`reading the answer of ${url} failed: ${e.message}`, { url: String(url), cause: e })
+      )
     }
     if (response.status !== 200) {
       throw new TransportError(`HTTP ${response.status} from ${url}`, {

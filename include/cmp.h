@@ -185,6 +185,22 @@ enum cmp_result
    */
   CMP_CERT_CONFIRMED = 415,
   /**
+   * messageTime is absent although the responder requires it.
+   */
+  CMP_MISSING_TIME_STAMP = 416,
+  /**
+   * The request names another CA as recipient or issuer.
+   */
+  CMP_WRONG_AUTHORITY = 417,
+  /**
+   * The certificate to revoke or update is already revoked.
+   */
+  CMP_CERT_REVOKED = 418,
+  /**
+   * A valid certificate for the requested key exists already.
+   */
+  CMP_DUPLICATE_CERT_REQ = 419,
+  /**
    * The server answered with an authenticated error or a rejection; see cmp_transaction_peer_status().
    */
   CMP_PEER_ERROR = 500,

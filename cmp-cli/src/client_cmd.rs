@@ -785,8 +785,17 @@ impl Exchange {
             deadline = deadline.min(total);
         }
         let response = match &self.target {
-            Target::Http(url) => http::post_pkixcmp(url, request, deadline)
-                .map_err(|e| CliError::Transport(format!("{}: {e}", self.url_text())))?,
+            Target::Http(url) => http::post_pkixcmp(url, request, deadline).map_err(|e| {
+                if e.is_timeout() {
+                    // a silent or slow server: the same typed error as the total deadline
+                    CliError::Hinted(
+                        Box::new(cmp_core::Error::Timeout),
+                        "the server did not answer in time",
+                    )
+                } else {
+                    CliError::Transport(format!("{}: {e}", self.url_text()))
+                }
+            })?,
             Target::Spool { dir, id } => {
                 let path = spool::request_path(dir, id, self.count);
                 spool::write_atomic(&path, request).map_err(CliError::Io)?;

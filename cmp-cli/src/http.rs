@@ -27,6 +27,17 @@ impl std::fmt::Display for HttpError {
     }
 }
 
+/// How every error text ends when the deadline passed.
+const TIMED_OUT: &str = "timed out";
+
+impl HttpError {
+    /// Whether the exchange failed because its deadline passed (the peer
+    /// was silent or too slow), rather than for another transport reason.
+    pub(crate) fn is_timeout(&self) -> bool {
+        self.0.ends_with(TIMED_OUT)
+    }
+}
+
 fn err<T>(text: impl Into<String>) -> Result<T, HttpError> {
     Err(HttpError(text.into()))
 }
@@ -223,7 +234,7 @@ fn connect(url: &HttpUrl, deadline: Instant) -> Result<TcpStream, HttpError> {
     }
     match last {
         Some((addr, e)) if e.kind() == io::ErrorKind::TimedOut => {
-            err(format!("connecting to {addr}: timed out"))
+            err(format!("connecting to {addr}: {TIMED_OUT}"))
         }
         Some((addr, e)) => err(format!("cannot connect to {addr}: {e}")),
         None => err(format!("cannot connect to {}", url.host)),
@@ -233,7 +244,7 @@ fn connect(url: &HttpUrl, deadline: Instant) -> Result<TcpStream, HttpError> {
 fn remaining(deadline: Instant) -> Result<Duration, HttpError> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
-        err("timed out")
+        err(TIMED_OUT)
     } else {
         Ok(left)
     }
@@ -252,7 +263,7 @@ fn set_timeouts(stream: &TcpStream, deadline: Instant) -> Result<(), HttpError> 
 fn io_error(what: &str, e: &io::Error) -> HttpError {
     match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-            HttpError(format!("{what}: timed out"))
+            HttpError(format!("{what}: {TIMED_OUT}"))
         }
         _ => HttpError(format!("{what}: {e}")),
     }

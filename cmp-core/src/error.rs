@@ -123,6 +123,14 @@ pub enum Error {
     NotAuthorized,
     /// The certificate was already confirmed (a repeated certConf).
     CertConfirmed,
+    /// messageTime is absent although the responder's policy requires it.
+    MissingTimeStamp,
+    /// The request is addressed to another CA (recipient or template issuer).
+    WrongAuthority,
+    /// The certificate to revoke or update is already revoked.
+    CertRevoked,
+    /// A valid certificate for the requested key exists already.
+    DuplicateCertReq,
 
     // ----- peer -----
     /// The peer answered with an authenticated error message or a failing
@@ -222,6 +230,10 @@ impl Error {
             Self::IncorrectData(_) => 413,
             Self::NotAuthorized => 414,
             Self::CertConfirmed => 415,
+            Self::MissingTimeStamp => 416,
+            Self::WrongAuthority => 417,
+            Self::CertRevoked => 418,
+            Self::DuplicateCertReq => 419,
             Self::Peer(_) => 500,
             Self::UnauthenticatedError(_) => 501,
         }
@@ -262,6 +274,10 @@ impl Error {
             Self::IncorrectData(_) => "CMP_INCORRECT_DATA",
             Self::NotAuthorized => "CMP_NOT_AUTHORIZED",
             Self::CertConfirmed => "CMP_CERT_CONFIRMED",
+            Self::MissingTimeStamp => "CMP_MISSING_TIME_STAMP",
+            Self::WrongAuthority => "CMP_WRONG_AUTHORITY",
+            Self::CertRevoked => "CMP_CERT_REVOKED",
+            Self::DuplicateCertReq => "CMP_DUPLICATE_CERT_REQ",
             Self::Peer(_) => "CMP_PEER_ERROR",
             Self::UnauthenticatedError(_) => "CMP_UNAUTHENTICATED_ERROR",
         }
@@ -303,6 +319,10 @@ impl Error {
             Self::IncorrectData(_) => FailureBit::IncorrectData,
             Self::NotAuthorized => FailureBit::NotAuthorized,
             Self::CertConfirmed => FailureBit::CertConfirmed,
+            Self::MissingTimeStamp => FailureBit::MissingTimeStamp,
+            Self::WrongAuthority => FailureBit::WrongAuthority,
+            Self::CertRevoked => FailureBit::CertRevoked,
+            Self::DuplicateCertReq => FailureBit::DuplicateCertReq,
             Self::Peer(_) | Self::UnauthenticatedError(_) => FailureBit::SystemUnavail,
         }
     }
@@ -348,6 +368,10 @@ impl Error {
             Error::IncorrectData("x"),
             Error::NotAuthorized,
             Error::CertConfirmed,
+            Error::MissingTimeStamp,
+            Error::WrongAuthority,
+            Error::CertRevoked,
+            Error::DuplicateCertReq,
             Error::Peer(failure.clone()),
             Error::UnauthenticatedError(failure),
         ];
@@ -385,6 +409,10 @@ impl Error {
                 | Error::IncorrectData(_)
                 | Error::NotAuthorized
                 | Error::CertConfirmed
+                | Error::MissingTimeStamp
+                | Error::WrongAuthority
+                | Error::CertRevoked
+                | Error::DuplicateCertReq
                 | Error::Peer(_)
                 | Error::UnauthenticatedError(_) => {}
             }
@@ -437,6 +465,10 @@ impl fmt::Display for Error {
             Self::IncorrectData(why) => write!(f, "incorrect data: {why}"),
             Self::NotAuthorized => f.write_str("sender not authorised for this operation"),
             Self::CertConfirmed => f.write_str("certificate already confirmed"),
+            Self::MissingTimeStamp => f.write_str("messageTime missing but required"),
+            Self::WrongAuthority => f.write_str("request addressed to another authority"),
+            Self::CertRevoked => f.write_str("certificate already revoked"),
+            Self::DuplicateCertReq => f.write_str("a certificate for this key exists already"),
             Self::Peer(failure) => write!(f, "peer reported {failure}"),
             Self::UnauthenticatedError(failure) => {
                 write!(f, "unauthenticated error message (not trusted): {failure}")

@@ -78,3 +78,118 @@ fn a_flood_of_unfinished_transactions_is_bounded_and_recovers() {
     assert_eq!(store.len().unwrap(), 1);
     assert_eq!(pending.len(), 20);
 }
+
+/// `msg` with `certs` put in front of its extraCerts (extraCerts are not
+/// covered by the protection, so the message still verifies).
+fn with_extra_certs(msg: &[u8], certs: Vec<x509_cert::Certificate>) -> Vec<u8> {
+    use der::{Decode, Encode};
+    let mut m = cmp_core::asn1::PkiMessage::from_der(msg).unwrap();
+    let mut all = certs;
+    all.extend(m.extra_certs.take().unwrap_or_default());
+    m.extra_certs = Some(all);
+    m.to_der().unwrap()
+}
+
+#[test]
+fn thousands_of_certificates_are_refused_before_any_work() {
+    let started = std::time::Instant::now();
+    let many = vec![cert("ca.crt"); 1000];
+    // a signed request with 1000 extraCerts (under the size cap)
+    let responder = Responder::new(responder_config());
+    let ir = ClientTransaction::start_ir(sig_client(), ir_request(), now())
+        .unwrap()
+        .poll_transmit()
+        .unwrap();
+    let flooded = with_extra_certs(&ir, many.clone());
+    assert!(flooded.len() < cmp_core::Limits::DEFAULT.max_message_size);
+    match responder.handle_request(&flooded, now()) {
+        Handled::Reply(r) => {
+            assert_eq!(
+                r.error,
+                Some(cmp_core::Error::BadRequest("too many certificates"))
+            );
+            let msg = ParsedMessage::decode(&r.bytes, &cmp_core::Limits::DEFAULT).unwrap();
+            let PkiBody::Error(e) = msg.body() else {
+                panic!()
+            };
+            assert_eq!(e.pki_status_info.failure_bits(), [FailureBit::BadRequest]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // 4000 of them exceed the size cap first
+    assert!(matches!(
+        responder.handle_request(&with_extra_certs(&ir, vec![cert("ca.crt"); 4000]), now()),
+        Handled::Reply(cmp_core::server::Reply {
+            error: Some(cmp_core::Error::MessageTooLarge { .. }),
+            ..
+        })
+    ));
+
+    // the client: an ip with 1000 extraCerts, and one with 1000 caPubs
+    let mut tx = ClientTransaction::start_ir(mac_client(), ir_request(), now()).unwrap();
+    let Handled::Decide(p) = responder.handle_request(&tx.poll_transmit().unwrap(), now()) else {
+        panic!()
+    };
+    let ip = p.issue(cert("issued.crt"), None, now()).unwrap().bytes;
+    assert_eq!(
+        tx.handle_response(&with_extra_certs(&ip, many.clone()), now()),
+        Err(cmp_core::Error::BadRequest("too many certificates"))
+    );
+    let mut tx = ClientTransaction::start_ir(mac_client(), ir_request(), now()).unwrap();
+    let Handled::Decide(p) = responder.handle_request(&tx.poll_transmit().unwrap(), now()) else {
+        panic!()
+    };
+    let ip = p
+        .issue(cert("issued.crt"), Some(many), now())
+        .unwrap()
+        .bytes;
+    assert_eq!(
+        tx.handle_response(&ip, now()),
+        Err(cmp_core::Error::BadRequest("too many certificates"))
+    );
+    assert!(started.elapsed().as_secs() < 30);
+}
+
+#[test]
+fn a_full_set_of_decoy_certificates_keeps_chain_building_bounded() {
+    use cmp_core::crypto::SigningKey;
+    use cmp_crypto_rustcrypto::{IssueRequest, KeyAlgorithm, ReferenceCa};
+    // 60 certificates carrying the name of the signer's issuing CA, from
+    // another hierarchy: every one is a candidate issuer by name.
+    let (mut other, _) =
+        ReferenceCa::generate_hierarchy("Decoy", now(), KeyAlgorithm::EcP256).unwrap();
+    let ca_name = cert("ca.crt").tbs_certificate().subject().clone();
+    let key = cmp_crypto_rustcrypto::PrivateKey::generate(KeyAlgorithm::EcP256).unwrap();
+    let decoys: Vec<_> = (0..60)
+        .map(|_| {
+            other
+                .issue(&IssueRequest::new(ca_name.clone(), key.public_key()), now())
+                .unwrap()
+        })
+        .collect();
+    let responder = Responder::new(responder_config());
+    let ir = ClientTransaction::start_ir(sig_client(), ir_request(), now())
+        .unwrap()
+        .poll_transmit()
+        .unwrap();
+    // decoys first, the genuine chain after them: found, in bounded time
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        responder.handle_request(&with_extra_certs(&ir, decoys.clone()), now()),
+        Handled::Decide(_)
+    ));
+    // decoys only (the genuine CA certificate removed): refused
+    let mut m = <cmp_core::asn1::PkiMessage as der::Decode>::from_der(&ir).unwrap();
+    m.extra_certs = Some(vec![cert("ee.crt")]);
+    let signer_only = der::Encode::to_der(&m).unwrap();
+    let responder = Responder::new(responder_config());
+    match responder.handle_request(&with_extra_certs(&signer_only, decoys), now()) {
+        Handled::Reply(r) => assert!(
+            matches!(r.error, Some(cmp_core::Error::SignerNotTrusted(_))),
+            "{:?}",
+            r.error
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+}

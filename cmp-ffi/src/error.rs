@@ -79,6 +79,14 @@ pub enum cmp_result {
     CMP_NOT_AUTHORIZED = 414,
     /// The certificate was already confirmed.
     CMP_CERT_CONFIRMED = 415,
+    /// messageTime is absent although the responder requires it.
+    CMP_MISSING_TIME_STAMP = 416,
+    /// The request names another CA as recipient or issuer.
+    CMP_WRONG_AUTHORITY = 417,
+    /// The certificate to revoke or update is already revoked.
+    CMP_CERT_REVOKED = 418,
+    /// A valid certificate for the requested key exists already.
+    CMP_DUPLICATE_CERT_REQ = 419,
     /// The server answered with an authenticated error or a rejection; see cmp_transaction_peer_status().
     CMP_PEER_ERROR = 500,
     /// The server answered with an error message that is not protected: reported, never trusted.
@@ -154,6 +162,10 @@ result_names!(
     CMP_INCORRECT_DATA,
     CMP_NOT_AUTHORIZED,
     CMP_CERT_CONFIRMED,
+    CMP_MISSING_TIME_STAMP,
+    CMP_WRONG_AUTHORITY,
+    CMP_CERT_REVOKED,
+    CMP_DUPLICATE_CERT_REQ,
     CMP_PEER_ERROR,
     CMP_UNAUTHENTICATED_ERROR,
     CMP_NULL_POINTER,

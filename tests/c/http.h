@@ -11,16 +11,46 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
-/* POST body to http://127.0.0.1:port/pkix/; the response body goes to out. */
-static inline int http_post(int port, const uint8_t *body, size_t len, uint8_t *out, size_t cap,
-                     size_t *out_len) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  struct timeval tv = {20, 0};
+/* One deadline for the whole exchange: a server that trickles its answer
+ * cannot stretch it (a per-recv timeout alone would let it). */
+#ifndef HTTP_DEADLINE_SECS
+#define HTTP_DEADLINE_SECS 20
+#endif
+/* http_post's result when the deadline passed. */
+#define HTTP_TIMED_OUT (-2)
+
+/* Microseconds left until deadline (<= 0: passed). */
+static inline long long http_left_us(const struct timespec *deadline) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long long)(deadline->tv_sec - now.tv_sec) * 1000000 +
+         (deadline->tv_nsec - now.tv_nsec) / 1000;
+}
+
+/* Set the socket's timeouts to what is left until deadline; -1 if nothing is. */
+static inline int http_timeouts(int fd, const struct timespec *deadline) {
+  long long left_us = http_left_us(deadline);
+  if (left_us <= 0) return -1;
+  struct timeval tv = {(time_t)(left_us / 1000000), (suseconds_t)(left_us % 1000000)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  return 0;
+}
+
+/* POST body to http://127.0.0.1:port/pkix/; the response body goes to out.
+ * 0 on success, HTTP_TIMED_OUT after HTTP_DEADLINE_SECS, -1 otherwise
+ * (including an answer that does not fit in cap bytes). */
+static inline int http_post(int port, const uint8_t *body, size_t len, uint8_t *out, size_t cap,
+                     size_t *out_len) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += HTTP_DEADLINE_SECS;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  http_timeouts(fd, &deadline);
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
   addr.sin_family = AF_INET;
@@ -34,13 +64,19 @@ static inline int http_post(int port, const uint8_t *body, size_t len, uint8_t *
   size_t got = 0;
   int ok = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
            send(fd, head, (size_t)hl, 0) == hl && send(fd, body, len, 0) == (ssize_t)len;
+  int timed_out = 0;
   while (ok && got < cap) { /* the server closes after one response */
+    if (http_timeouts(fd, &deadline) != 0) {
+      timed_out = 1;
+      break;
+    }
     ssize_t n = recv(fd, out + got, cap - got, 0);
     if (n < 0) ok = 0;
     if (n <= 0) break;
     got += (size_t)n;
   }
   close(fd);
+  if (timed_out || (!ok && http_left_us(&deadline) <= 0)) return HTTP_TIMED_OUT;
   if (!ok || got >= cap) return -1;
   /* status line, then headers up to the blank line */
   uint8_t *end = NULL;

@@ -11,6 +11,9 @@
 #       the server (badPOP, cmp_transaction_peer_status); an ir signed with a
 #       certificate and key; against more mock servers with the options each
 #       needs
+#     - http_test (natively): the examples' HTTP client gives up at its
+#       deadline against silent and trickling servers, and at its buffer's
+#       end against an endless body
 #     - parse_test: garbage, truncated and corrupted input to the parse API
 #     - quickstart: the README's C quick start
 # Exits non-zero on any failure. Needs gcc, valgrind, openssl, cargo.
@@ -92,6 +95,9 @@ for run in "p10cr $mac_port" "poll $poll_port" "implicit $implicit_port" "reject
   step "flows: $flow under valgrind"
   "${vg[@]}" "$work/flows" "$pki" "$flow" "$port"
 done
+
+step "http_test: the examples' HTTP client against silent, trickling and endless servers"
+"$work/http_test"
 
 step "parse_test (natively, then under valgrind)"
 # every truncation and corruption natively, every 8th under valgrind

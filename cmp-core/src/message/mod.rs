@@ -7,7 +7,7 @@ mod parsed;
 
 pub use builder::{HeaderBuilder, NONCE_LEN, TRANSACTION_ID_LEN, null_dn};
 pub use describe::{describe, oid_name};
-pub use parsed::ParsedMessage;
+pub use parsed::{ParsedMessage, decode_header};
 
 use alloc::vec::Vec;
 

@@ -189,6 +189,23 @@ impl ParsedMessage {
     }
 }
 
+/// The header of a PKIMessage whose whole does not decode (a corrupt or
+/// unsupported body, a truncated tail): the outer SEQUENCE's first element,
+/// when it is a PKIHeader of at most `max_size` bytes. Used only to address
+/// an error reply; nothing in it is trusted.
+pub fn decode_header(bytes: &[u8], max_size: usize) -> Option<PkiHeader> {
+    let mut reader = SliceReader::new(bytes).ok()?;
+    let outer = der::Header::decode(&mut reader).ok()?;
+    if outer.tag() != der::Tag::Sequence {
+        return None;
+    }
+    let tlv = reader.tlv_bytes().ok()?;
+    if tlv.len() > max_size {
+        return None;
+    }
+    PkiHeader::from_der(tlv).ok()
+}
+
 /// The raw TLVs of `header` and `body` inside a PKIMessage's outer SEQUENCE.
 fn header_and_body_tlv(bytes: &[u8]) -> der::Result<(&[u8], &[u8])> {
     let mut reader = SliceReader::new(bytes)?;

@@ -8,9 +8,11 @@
 //! [`TransactionStore`], and protects every reply.
 
 mod pending;
+pub mod registry;
 pub mod store;
 
 pub use pending::{PendingRequest, RequestKind};
+pub use registry::{CertificateRegistry, RegistryStatus};
 #[cfg(feature = "std")]
 pub use store::MemoryStore;
 pub use store::{TransactionRecord, TransactionStore};
@@ -114,6 +116,16 @@ pub struct ResponderConfig {
     /// certificate and send the ciphertext in the generalInfo of their
     /// first KEM-MAC-protected request (RFC 9810 section 5.1.3.4).
     pub kem_key: Option<Arc<dyn crate::crypto::DecapsulationKey>>,
+    /// Refuse requests without messageTime (`missingTimeStamp`); default off.
+    pub require_message_time: bool,
+    /// The names this responder answers for (its CA names). When not empty,
+    /// a request whose recipient is a directoryName other than NULL-DN and
+    /// not listed, or whose certificate template names an issuer not
+    /// listed, is refused with `wrongAuthority`.
+    pub authorities: Vec<Name>,
+    /// The application's record of issued certificates, for the `badCertId`,
+    /// `certRevoked` and `duplicateCertReq` checks (see [`registry`]).
+    pub registry: Option<Arc<dyn CertificateRegistry>>,
 }
 
 impl ResponderConfig {
@@ -137,6 +149,9 @@ impl ResponderConfig {
             limits: Limits::DEFAULT,
             store,
             kem_key: None,
+            require_message_time: false,
+            authorities: Vec::new(),
+            registry: None,
         }
     }
 
@@ -343,7 +358,8 @@ impl Responder {
 
     fn process(&self, bytes: &[u8], now: Timestamp) -> core::result::Result<Handled, Failure> {
         let cfg = &self.config;
-        let msg = ParsedMessage::decode(bytes, &cfg.limits).map_err(|e| Box::new((None, e)))?;
+        let msg = ParsedMessage::decode(bytes, &cfg.limits)
+            .map_err(|e| Box::new((self.salvage_context(bytes), e)))?;
         let pv = msg.pvno();
         let mut ctx = ReplyContext {
             pvno: if pv == pvno::CMP2021 {
@@ -383,7 +399,13 @@ impl Responder {
         if msg.sender_nonce().is_none_or(|n| n.len() < 8) {
             return Err(fail(Error::BadSenderNonce));
         }
+        if cfg.require_message_time && msg.message_time().is_none() {
+            return Err(fail(Error::MissingTimeStamp));
+        }
         verify::check_message_time(&msg, now, cfg.max_time_skew).map_err(fail)?;
+        if !self.addressed_to_us(&msg.header().recipient) {
+            return Err(fail(Error::WrongAuthority));
+        }
 
         match msg.body_type() {
             BodyType::Genm if kem_request => self.kem_ciphertext(&msg, &ctx, now).map_err(fail),
@@ -434,6 +456,68 @@ impl Responder {
                 }))
             }
             other => Err(fail(Error::UnexpectedBody { got: other.name() })),
+        }
+    }
+
+    /// For a request that does not decode: the reply context from its
+    /// header, when the header alone decodes, so that the error reply reaches
+    /// the transaction it belongs to (MAC-protected when the senderKID names
+    /// a known secret, as for any request that fails authentication).
+    fn salvage_context(&self, bytes: &[u8]) -> Option<ReplyContext> {
+        let header = crate::message::decode_header(bytes, self.config.limits.max_message_size)?;
+        let mut ctx = ReplyContext {
+            pvno: if header.pvno == pvno::CMP2021 {
+                pvno::CMP2021
+            } else {
+                pvno::CMP2000
+            },
+            transaction_id: header
+                .transaction_id
+                .as_ref()
+                .map(|t| t.as_bytes().to_vec())
+                .unwrap_or_default(),
+            client_nonce: header.sender_nonce.as_ref().map(|n| n.as_bytes().to_vec()),
+            recipient: header.sender.clone(),
+            protection: if self.config.signer.is_some() {
+                ReplyProtection::Signature
+            } else {
+                ReplyProtection::None
+            },
+            implicit_confirm_asked: false,
+        };
+        let is_mac = header
+            .protection_alg
+            .as_ref()
+            .is_some_and(|a| a.oid == oid::PASSWORD_BASED_MAC || a.oid == oid::PBMAC1);
+        if is_mac
+            && let Some(reference) = header.sender_kid.as_ref().map(|k| k.as_bytes().to_vec())
+            && let Some(secret) = self
+                .config
+                .secrets
+                .as_ref()
+                .and_then(|s| s.secret(&reference))
+        {
+            let scheme = match header.protection_alg.as_ref().map(|a| a.oid) {
+                Some(oid::PBMAC1) => MacScheme::PBMAC1_SHA256,
+                _ => MacScheme::PBM_SHA256,
+            };
+            ctx.protection = ReplyProtection::Mac {
+                reference,
+                secret,
+                scheme,
+            };
+        }
+        Some(ctx)
+    }
+
+    /// Whether a request addressed to `recipient` is for us (see
+    /// [`ResponderConfig::authorities`]).
+    fn addressed_to_us(&self, recipient: &GeneralName) -> bool {
+        let ours = &self.config.authorities;
+        match recipient {
+            _ if ours.is_empty() => true,
+            GeneralName::DirectoryName(name) => name.is_empty() || ours.contains(name),
+            _ => true,
         }
     }
 

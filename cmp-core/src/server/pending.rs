@@ -9,9 +9,11 @@ use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::ExtendedKeyUsage;
+use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
 use x509_cert::request::CertReq;
 
+use super::registry::RegistryStatus;
 use super::store::{Phase, TransactionRecord};
 use super::{Reply, ReplyContext, ResponderConfig, ResponderEvent, build_reply};
 use crate::asn1::{
@@ -83,11 +85,18 @@ impl PendingRequest {
                         "exactly one certificate request is supported",
                     ));
                 };
+                // addressed elsewhere, misnamed or revoked: said before POP is checked
+                check_against_registry(&config, req, kind, &auth)?;
                 check_cert_request(&config, req, &auth)?;
                 (RequestKind::Enroll(kind), req.cert_req.cert_req_id)
             }
             PkiBody::P10cr(csr) => {
                 pop::verify_csr_pop(csr, config.provider.as_ref())?;
+                if let Some(registry) = &config.registry
+                    && registry.key_certified(&csr.info.public_key)
+                {
+                    return Err(Error::DuplicateCertReq);
+                }
                 (RequestKind::P10cr, -1)
             }
             PkiBody::Rr(details) => {
@@ -96,10 +105,22 @@ impl PendingRequest {
                         "exactly one revocation request is supported",
                     ));
                 };
-                if d.cert_details.serial_number.is_none() || d.cert_details.issuer.is_none() {
+                let (Some(issuer), Some(serial)) =
+                    (&d.cert_details.issuer, &d.cert_details.serial_number)
+                else {
                     return Err(Error::BadCertTemplate(
                         "revocation needs issuer and serialNumber",
                     ));
+                };
+                if !is_our_authority(&config, issuer) {
+                    return Err(Error::WrongAuthority);
+                }
+                if let Some(registry) = &config.registry {
+                    match registry.status(issuer, serial.as_bytes()) {
+                        RegistryStatus::Valid => {}
+                        RegistryStatus::Revoked => return Err(Error::CertRevoked),
+                        RegistryStatus::Unknown => return Err(Error::BadCertId),
+                    }
                 }
                 (RequestKind::Revoke, -1)
             }
@@ -518,6 +539,72 @@ fn check_cert_request(
         }
         _ => Err(Error::BadPop),
     }
+}
+
+/// The template's issuer, when named, must be one of our authorities; a
+/// kur must name (in oldCertID, if sent) the certificate that signed it;
+/// with a registry, the certificate to update must be valid and the key of
+/// a new ir/cr must not be certified already.
+fn check_against_registry(
+    config: &ResponderConfig,
+    req: &CertReqMsg,
+    kind: EnrollKind,
+    auth: &Authenticated,
+) -> Result<()> {
+    let template = &req.cert_req.cert_template;
+    if let Some(issuer) = &template.issuer
+        && !is_our_authority(config, issuer)
+    {
+        return Err(Error::WrongAuthority);
+    }
+    let signer = match auth {
+        Authenticated::Signature { signer, .. } => Some(signer),
+        _ => None,
+    };
+    if kind == EnrollKind::Kur {
+        if let (Some(signer), Some(id)) = (signer, old_cert_id_of(req)?) {
+            let tbs = signer.tbs_certificate();
+            let names_signer = matches!(&id.issuer,
+                GeneralName::DirectoryName(n) if n == tbs.issuer())
+                && id.serial_number.as_bytes() == tbs.serial_number().as_bytes();
+            if !names_signer {
+                return Err(Error::BadCertId);
+            }
+        }
+        if let (Some(registry), Some(signer)) = (&config.registry, signer) {
+            let tbs = signer.tbs_certificate();
+            match registry.status(tbs.issuer(), tbs.serial_number().as_bytes()) {
+                RegistryStatus::Valid => {}
+                RegistryStatus::Revoked => return Err(Error::CertRevoked),
+                RegistryStatus::Unknown => return Err(Error::BadCertId),
+            }
+        }
+    } else if let (Some(registry), Some(key)) = (&config.registry, &template.public_key)
+        && registry.key_certified(key)
+    {
+        return Err(Error::DuplicateCertReq);
+    }
+    Ok(())
+}
+
+/// The oldCertID control of a request, if present.
+fn old_cert_id_of(req: &CertReqMsg) -> Result<Option<CertId>> {
+    for c in req.cert_req.controls.iter().flatten() {
+        if c.oid == oid::REG_CTRL_OLD_CERT_ID {
+            return c
+                .value
+                .decode_as::<CertId>()
+                .map(Some)
+                .map_err(Error::Decode);
+        }
+    }
+    Ok(None)
+}
+
+/// Whether `issuer` is one of the configured authorities (any name is when
+/// none are configured).
+fn is_our_authority(config: &ResponderConfig, issuer: &Name) -> bool {
+    config.authorities.is_empty() || config.authorities.contains(issuer)
 }
 
 /// raVerified is accepted from a signer whose certificate carries

@@ -40,6 +40,7 @@ from .errors import (
     StoreError,
     TransactionTimeout,
     TransportError,
+    TransportTimeout,
     UnauthenticatedErrorMessage,
     UsageError,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "TransactionResult",
     "TransactionTimeout",
     "TransportError",
+    "TransportTimeout",
     "UnauthenticatedErrorMessage",
     "UsageError",
     "Waiting",

@@ -13,14 +13,16 @@ chosen by the code's range:
     ├── StoreError            105  CMP_STORE
     ├── DecodeError           200-202  (malformed, too large, nested too deep)
     ├── ProtectionError       300-306  (missing/bad protection, untrusted signer, ...)
-    ├── ProtocolError         400-415  (pvno, transactionID, nonces, time, body, POP, ...)
+    ├── ProtocolError         400-419  (pvno, transactionID, nonces, time, body, POP, ...)
     └── PeerError             500-501  (the peer reported a failure)
         ├── Rejected                 500  CMP_PEER_ERROR: authenticated error
         │                                 message or rejection status
         └── UnauthenticatedErrorMessage 501  CMP_UNAUTHENTICATED_ERROR
 
 ``TransportError`` (an ``OSError``, not a ``CmpError``) is raised by the HTTP
-helper for transport failures (connection, HTTP status).
+helper for transport failures (connection, HTTP status, size), and its
+subclass ``TransportTimeout`` (also a ``TimeoutError``) when the server does
+not answer completely in time.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "Rejected",
     "UnauthenticatedErrorMessage",
     "TransportError",
+    "TransportTimeout",
     "error_class",
 ]
 
@@ -116,7 +119,7 @@ class ProtectionError(CmpError):
 
 
 class ProtocolError(CmpError):
-    """The peer broke the protocol: header fields, body, POP, ... (400-415)."""
+    """The peer broke the protocol: header fields, body, POP, ... (400-419)."""
 
 
 class PeerError(CmpError):
@@ -168,6 +171,11 @@ class UnauthenticatedErrorMessage(PeerError):
 
 class TransportError(OSError):
     """The HTTP exchange failed (connection, timeout, HTTP status, content)."""
+
+
+class TransportTimeout(TransportError, TimeoutError):
+    """The server did not answer completely within the exchange's timeout
+    (silent, or trickling its answer)."""
 
 
 _EXACT: Dict[int, Type[CmpError]] = {

@@ -3,10 +3,11 @@ callable, or over plain HTTP with the standard library."""
 
 from __future__ import annotations
 
+import http.client
 import socket
+import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
@@ -18,7 +19,7 @@ from ._native import (
     Revoked,
     Waiting,
 )
-from .errors import TransportError, UsageError
+from .errors import TransportError, TransportTimeout, UsageError
 
 __all__ = [
     "TransactionResult",
@@ -26,6 +27,7 @@ __all__ = [
     "http_sender",
     "run_transaction_http",
     "CONTENT_TYPE",
+    "MAX_RESPONSE_BODY",
 ]
 
 CONTENT_TYPE = "application/pkixcmp"
@@ -137,30 +139,83 @@ def run_transaction(
             result.revoked = True
 
 
+#: The largest response body ``http_sender`` accepts (the CLI's cap).
+MAX_RESPONSE_BODY = 4 * 1024 * 1024
+
+
 def http_sender(
     url: str,
     *,
     timeout: float = 10.0,
     headers: Optional[Dict[str, str]] = None,
+    max_body: int = MAX_RESPONSE_BODY,
 ) -> Send:
     """A ``send`` callable that POSTs each request to ``url`` (RFC 9811:
     Content-Type application/pkixcmp) and returns the response body.
-    Raises TransportError for connection failures and non-200 answers."""
+
+    ``timeout`` bounds the whole exchange (connecting, sending, and reading
+    the complete answer), not each socket operation: a server that trickles
+    its answer cannot stretch it. A body larger than ``max_body`` bytes is
+    refused. Raises TransportTimeout when the deadline passes, and
+    TransportError for other failures (connection, non-200 answers, size).
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _usage(f"not an http:// or https:// URL: {url!r}")
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
 
     def send(request: bytes) -> bytes:
         all_headers = {"Content-Type": CONTENT_TYPE, "Connection": "close"}
         all_headers.update(headers or {})
-        req = urllib.request.Request(url, data=request, headers=all_headers, method="POST")
+        connection_class = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        conn = connection_class(parts.hostname, parts.port, timeout=timeout)
+        expired = threading.Event()
+
+        def expire() -> None:
+            # wakes up a read blocked on a silent or trickling server
+            expired.set()
+            sock = conn.sock
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        watchdog = threading.Timer(timeout, expire)
+        watchdog.daemon = True
+        watchdog.start()
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as rsp:
-                body = rsp.read()
-                if rsp.status != 200:
-                    raise TransportError(f"HTTP {rsp.status} from {url}")
-                return bytes(body)
-        except urllib.error.HTTPError as e:
-            raise TransportError(f"HTTP {e.code} from {url}") from e
-        except (urllib.error.URLError, socket.timeout, ConnectionError) as e:
+            conn.request("POST", path, body=request, headers=all_headers)
+            rsp = conn.getresponse()
+            if rsp.status != 200:
+                raise TransportError(f"HTTP {rsp.status} from {url}")
+            declared = rsp.getheader("Content-Length")
+            if declared is not None and declared.strip().isdigit() and int(declared) > max_body:
+                raise TransportError(f"response body from {url} larger than {max_body} bytes")
+            body = bytearray()
+            while True:
+                chunk = rsp.read1(65536) if hasattr(rsp, "read1") else rsp.read(65536)
+                if not chunk:
+                    break
+                body += chunk
+                if len(body) > max_body:
+                    raise TransportError(f"response body from {url} larger than {max_body} bytes")
+            if expired.is_set():
+                raise TransportTimeout(f"no complete answer from {url} within {timeout} s")
+            return bytes(body)
+        except TransportError:
+            raise
+        except (OSError, http.client.HTTPException) as e:
+            if expired.is_set() or isinstance(e, socket.timeout):
+                raise TransportTimeout(f"no complete answer from {url} within {timeout} s") from e
             raise TransportError(f"cannot reach {url}: {e}") from e
+        finally:
+            watchdog.cancel()
+            conn.close()
 
     return send
 
