@@ -176,15 +176,15 @@ impl CoapError {
     /// Stable numeric code (table in `docs/errors.md`).
     pub fn code(&self) -> u16 {
         match self {
-            Self::ReservedBlockSize => 950,
-            Self::BlockOptionTooLong(_) => 951,
-            Self::BlockNumberTooLarge => 952,
-            Self::MtuTooSmall { .. } => 953,
-            Self::OutOfOrder { .. } => 954,
-            Self::WrongBlockLength { .. } => 955,
-            Self::BlockSizeIncreased => 956,
-            Self::TooLarge { .. } => 957,
-            Self::AlreadyComplete => 958,
+            Self::ReservedBlockSize => 700,
+            Self::BlockOptionTooLong(_) => 701,
+            Self::BlockNumberTooLarge => 702,
+            Self::MtuTooSmall { .. } => 703,
+            Self::OutOfOrder { .. } => 704,
+            Self::WrongBlockLength { .. } => 705,
+            Self::BlockSizeIncreased => 706,
+            Self::TooLarge { .. } => 707,
+            Self::AlreadyComplete => 708,
         }
     }
 
