@@ -124,6 +124,18 @@ pub enum Error {
     /// The certificate was already confirmed (a repeated certConf).
     CertConfirmed,
 
+    // ----- remote: delivered private keys (central key generation, key recovery) -----
+    /// The EnvelopedData with a delivered private key has no RecipientInfo
+    /// for our key or password.
+    KeyNotForUs,
+    /// The EnvelopedData with a delivered private key does not decrypt, or
+    /// its content is malformed (the text says how).
+    KeyDecryptFailed(&'static str),
+    /// The SignedData around a delivered private key does not verify.
+    KeySignatureInvalid,
+    /// A delivered private key does not belong to the certificate's public key.
+    KeyMismatch,
+
     // ----- peer -----
     /// The peer answered with an authenticated error message or a failing
     /// PKIStatusInfo (rejection).
@@ -222,6 +234,10 @@ impl Error {
             Self::IncorrectData(_) => 413,
             Self::NotAuthorized => 414,
             Self::CertConfirmed => 415,
+            Self::KeyNotForUs => 420,
+            Self::KeyDecryptFailed(_) => 421,
+            Self::KeySignatureInvalid => 422,
+            Self::KeyMismatch => 423,
             Self::Peer(_) => 500,
             Self::UnauthenticatedError(_) => 501,
         }
@@ -262,6 +278,10 @@ impl Error {
             Self::IncorrectData(_) => "CMP_INCORRECT_DATA",
             Self::NotAuthorized => "CMP_NOT_AUTHORIZED",
             Self::CertConfirmed => "CMP_CERT_CONFIRMED",
+            Self::KeyNotForUs => "CMP_KEY_NOT_FOR_US",
+            Self::KeyDecryptFailed(_) => "CMP_KEY_DECRYPT_FAILED",
+            Self::KeySignatureInvalid => "CMP_KEY_SIGNATURE_INVALID",
+            Self::KeyMismatch => "CMP_KEY_MISMATCH",
             Self::Peer(_) => "CMP_PEER_ERROR",
             Self::UnauthenticatedError(_) => "CMP_UNAUTHENTICATED_ERROR",
         }
@@ -303,6 +323,9 @@ impl Error {
             Self::IncorrectData(_) => FailureBit::IncorrectData,
             Self::NotAuthorized => FailureBit::NotAuthorized,
             Self::CertConfirmed => FailureBit::CertConfirmed,
+            Self::KeyNotForUs | Self::KeyMismatch => FailureBit::IncorrectData,
+            Self::KeyDecryptFailed(_) => FailureBit::BadDataFormat,
+            Self::KeySignatureInvalid => FailureBit::BadMessageCheck,
             Self::Peer(_) | Self::UnauthenticatedError(_) => FailureBit::SystemUnavail,
         }
     }
@@ -348,6 +371,10 @@ impl Error {
             Error::IncorrectData("x"),
             Error::NotAuthorized,
             Error::CertConfirmed,
+            Error::KeyNotForUs,
+            Error::KeyDecryptFailed("x"),
+            Error::KeySignatureInvalid,
+            Error::KeyMismatch,
             Error::Peer(failure.clone()),
             Error::UnauthenticatedError(failure),
         ];
@@ -385,6 +412,10 @@ impl Error {
                 | Error::IncorrectData(_)
                 | Error::NotAuthorized
                 | Error::CertConfirmed
+                | Error::KeyNotForUs
+                | Error::KeyDecryptFailed(_)
+                | Error::KeySignatureInvalid
+                | Error::KeyMismatch
                 | Error::Peer(_)
                 | Error::UnauthenticatedError(_) => {}
             }
@@ -437,6 +468,18 @@ impl fmt::Display for Error {
             Self::IncorrectData(why) => write!(f, "incorrect data: {why}"),
             Self::NotAuthorized => f.write_str("sender not authorised for this operation"),
             Self::CertConfirmed => f.write_str("certificate already confirmed"),
+            Self::KeyNotForUs => {
+                f.write_str("the delivered private key is not encrypted for our key or password")
+            }
+            Self::KeyDecryptFailed(why) => {
+                write!(f, "the delivered private key does not decrypt: {why}")
+            }
+            Self::KeySignatureInvalid => {
+                f.write_str("the signature over the delivered private key does not verify")
+            }
+            Self::KeyMismatch => {
+                f.write_str("the delivered private key does not match the certificate")
+            }
             Self::Peer(failure) => write!(f, "peer reported {failure}"),
             Self::UnauthenticatedError(failure) => {
                 write!(f, "unauthenticated error message (not trusted): {failure}")

@@ -80,6 +80,7 @@ pub mod asn1;
 pub mod client;
 pub mod crypto;
 pub mod error;
+pub mod keygen;
 pub mod limits;
 pub mod message;
 pub mod pop;

@@ -68,6 +68,7 @@ pub mod ca;
     feature = "ml-dsa"
 )))]
 mod disabled;
+pub mod envelope;
 mod hash;
 mod keys;
 #[cfg(feature = "ml-dsa")]
@@ -81,5 +82,6 @@ mod verify;
 
 pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation};
 pub use der::zeroize::Zeroizing;
+pub use envelope::EnvelopeKey;
 pub use keys::{KeyAlgorithm, PrivateKey};
 pub use provider::{DEFAULT_PROVIDER, RustCryptoProvider, provider};
