@@ -398,7 +398,7 @@ pub(crate) fn authorize_kga(
     if let Some(store) = trust
         && crate::trust::has_extended_key_usage(signer, &ID_KP_CM_KGA).unwrap_or(false)
     {
-        let opts = crate::trust::ValidationOptions::for_cmp_signer();
+        let opts = crate::trust::ValidationOptions::for_cmp_signer().with_required_eku(ID_KP_CM_KGA);
         crate::trust::validate_chain(signer, &opened.certificates, store, now, &opts, provider)?;
         return Ok(());
     }

@@ -10,7 +10,12 @@
 //!   it ([`KeyAlgorithm`]), write it out as PKCS#8.
 //! - [`ReferenceCa`] (module [`ca`]) is a small certification authority for
 //!   tests, demos and the CLI server: it issues certificates with the
-//!   `x509-cert` builder, revokes them, signs CRLs and saves its records.
+//!   `x509-cert` builder, revokes them, signs CRLs and saves its records;
+//!   [`KeyArchive`] keeps centrally generated keys for key recovery.
+//! - [`EnvelopeKey`] (module [`envelope`]) opens the CMS EnvelopedData of
+//!   delivered private keys (central key generation, key recovery), and the
+//!   provider seals them: RSA-OAEP key transport, ECDH key agreement,
+//!   password (PBKDF2 and AES key wrap).
 //!
 //! ## Cargo features
 //!
@@ -60,6 +65,7 @@
 
 extern crate alloc;
 
+pub mod archive;
 pub mod ca;
 #[cfg(not(all(
     feature = "p384",
@@ -80,6 +86,7 @@ mod rng;
 mod rsa_pss;
 mod verify;
 
+pub use archive::{ArchivedKey, KeyArchive};
 pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation};
 pub use der::zeroize::Zeroizing;
 pub use envelope::EnvelopeKey;

@@ -176,7 +176,7 @@ pub struct ClientTransaction {
     /// Central key generation or key recovery: opens delivered keys.
     key_opener: Option<Arc<dyn EnvelopeOpener>>,
     /// Central key generation: the key type asked for.
-    requested_key_alg: Option<der::asn1::ObjectIdentifier>,
+    requested_key_alg: Option<spki::AlgorithmIdentifierOwned>,
 }
 
 impl core::fmt::Debug for ClientTransaction {
@@ -207,7 +207,7 @@ impl ClientTransaction {
         tx.cert_req_id = request.cert_req_id;
         if let PopMethod::CentralKeyGen { algorithm, opener } = &request.pop {
             tx.key_opener = Some(Arc::clone(opener));
-            tx.requested_key_alg = algorithm.as_ref().map(|a| a.oid);
+            tx.requested_key_alg = algorithm.clone();
         } else {
             tx.expected_key = Some(request.public_key());
         }
@@ -726,8 +726,11 @@ impl ClientTransaction {
             )),
             (Some(opener), Some(encrypted)) => {
                 let key = self.open_delivered(opener.as_ref(), encrypted, cert, now)?;
-                if let Some(alg) = self.requested_key_alg
-                    && cert.tbs_certificate().subject_public_key_info().algorithm.oid != alg
+                if let Some(wanted) = &self.requested_key_alg
+                    && !same_key_type(
+                        wanted,
+                        &cert.tbs_certificate().subject_public_key_info().algorithm,
+                    )
                 {
                     return Err(Error::BadCertTemplate(
                         "the generated key is not of the requested type",
@@ -945,6 +948,18 @@ impl ClientTransaction {
         self.outbox.push_back(crate::message::encode(&message)?);
         Ok(())
     }
+}
+
+/// Whether a certified key is of the type a template asked for: the same
+/// algorithm, and for EC keys the same curve.
+fn same_key_type(
+    wanted: &spki::AlgorithmIdentifierOwned,
+    got: &spki::AlgorithmIdentifierOwned,
+) -> bool {
+    wanted.oid == got.oid
+        && (wanted.oid != oid::EC_PUBLIC_KEY
+            || wanted.parameters.is_none()
+            || wanted.parameters == got.parameters)
 }
 
 /// The hash for certConf's certHash: the one of the certificate's signature
