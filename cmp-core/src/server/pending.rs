@@ -189,10 +189,10 @@ impl PendingRequest {
         self.polls
     }
 
-    /// The CRMF request of an ir/cr/kur.
+    /// The CRMF request of an ir/cr/kur/krr.
     pub fn cert_request(&self) -> Option<&CertReqMsg> {
         match self.msg.body() {
-            PkiBody::Ir(r) | PkiBody::Cr(r) | PkiBody::Kur(r) => r.first(),
+            PkiBody::Ir(r) | PkiBody::Cr(r) | PkiBody::Kur(r) | PkiBody::Krr(r) => r.first(),
             _ => None,
         }
     }
@@ -205,7 +205,7 @@ impl PendingRequest {
         }
     }
 
-    /// The certificate template (ir/cr/kur).
+    /// The certificate template (ir/cr/kur/krr).
     pub fn template(&self) -> Option<&CertTemplate> {
         self.cert_request().map(|r| &r.cert_req.cert_template)
     }
@@ -258,7 +258,7 @@ impl PendingRequest {
         Ok((key, public))
     }
 
-    /// The requested subject (ir/cr/kur/p10cr).
+    /// The requested subject (ir/cr/kur/p10cr; krr: whose keys to recover).
     pub fn subject(&self) -> Option<&Name> {
         match self.csr() {
             Some(csr) => Some(&csr.info.subject),
