@@ -18,7 +18,7 @@ use cmp_core::asn1::genm::{CrlSource, CrlStatus, InfoValue};
 use cmp_core::asn1::{InfoTypeAndValue, PkiStatusInfo, oid};
 use cmp_core::client::{
     ClientConfig, ClientEvent, ClientTransaction, Confirmation, EnrollKind, EnrollRequest,
-    GenmRequest, IssuedCertificate, RevokeRequest,
+    GenmRequest, IssuedCertificate, RecoveredKeys, RevokeRequest,
 };
 use cmp_core::crypto::{CryptoProvider, SigningKey};
 use cmp_core::message::{ParsedMessage, describe, oid_name};
@@ -796,6 +796,7 @@ struct Outcome {
     issued: Option<IssuedCertificate>,
     revoked: Option<PkiStatusInfo>,
     general: Option<Vec<InfoTypeAndValue>>,
+    recovered: Option<RecoveredKeys>,
     /// How often the server told us to wait.
     polls: usize,
 }
@@ -868,6 +869,10 @@ fn on_event(
         }
         ClientEvent::GeneralResponse(content) => {
             outcome.general = Some(content);
+            Ok(false)
+        }
+        ClientEvent::KeysRecovered(keys) => {
+            outcome.recovered = Some(keys);
             Ok(false)
         }
     }

@@ -294,8 +294,10 @@ impl core::error::Error for EnvelopeError {}
 pub trait EnvelopeOpener: Send + Sync {
     /// Decrypt `envelope` and return its content (whose content type is
     /// `envelope.encrypted_content.content_type`).
-    fn open(&self, envelope: &EnvelopedData)
-    -> Result<der::zeroize::Zeroizing<Vec<u8>>, EnvelopeError>;
+    fn open(
+        &self,
+        envelope: &EnvelopedData,
+    ) -> Result<der::zeroize::Zeroizing<Vec<u8>>, EnvelopeError>;
 }
 
 impl fmt::Debug for dyn EnvelopeOpener {

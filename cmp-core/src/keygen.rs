@@ -137,10 +137,9 @@ pub fn sign_key_package(
     kga: &KeyGenAuthority,
     keys: &[&[u8]],
 ) -> Result<SignedData> {
-    let signer_cert = kga
-        .certs
-        .first()
-        .ok_or(Error::Usage("the key generation authority needs a certificate"))?;
+    let signer_cert = kga.certs.first().ok_or(Error::Usage(
+        "the key generation authority needs a certificate",
+    ))?;
     if keys.is_empty() {
         return Err(Error::Usage("a key package holds at least one key"));
     }
@@ -340,10 +339,12 @@ pub fn check_key_pair(
     key: &PrivateKeyDer,
     public_key: &SubjectPublicKeyInfoOwned,
 ) -> Result<()> {
-    let derived = provider.public_key_of(key.as_bytes()).map_err(|e| match e {
-        crate::crypto::CryptoError::Unsupported(_) => Error::Crypto(e),
-        _ => Error::KeyDecryptFailed("the delivered private key cannot be parsed"),
-    })?;
+    let derived = provider
+        .public_key_of(key.as_bytes())
+        .map_err(|e| match e {
+            crate::crypto::CryptoError::Unsupported(_) => Error::Crypto(e),
+            _ => Error::KeyDecryptFailed("the delivered private key cannot be parsed"),
+        })?;
     if derived.algorithm.oid == public_key.algorithm.oid
         && derived.subject_public_key == public_key.subject_public_key
     {
@@ -366,7 +367,12 @@ pub fn recipient_for<'a>(
     let Some(cert) = signer else {
         return Err(Error::NotAuthorized);
     };
-    match cert.tbs_certificate().subject_public_key_info().algorithm.oid {
+    match cert
+        .tbs_certificate()
+        .subject_public_key_info()
+        .algorithm
+        .oid
+    {
         RSA_ENCRYPTION => Ok(EnvelopeRecipient::KeyTransport(cert)),
         EC_PUBLIC_KEY => Ok(EnvelopeRecipient::KeyAgreement(cert)),
         _ => Err(Error::BadRequest(
@@ -398,7 +404,8 @@ pub(crate) fn authorize_kga(
     if let Some(store) = trust
         && crate::trust::has_extended_key_usage(signer, &ID_KP_CM_KGA).unwrap_or(false)
     {
-        let opts = crate::trust::ValidationOptions::for_cmp_signer().with_required_eku(ID_KP_CM_KGA);
+        let opts =
+            crate::trust::ValidationOptions::for_cmp_signer().with_required_eku(ID_KP_CM_KGA);
         crate::trust::validate_chain(signer, &opened.certificates, store, now, &opts, provider)?;
         return Ok(());
     }

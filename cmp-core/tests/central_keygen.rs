@@ -16,13 +16,13 @@ mod delivered;
 use std::sync::Arc;
 
 use cmp_core::Error;
+use cmp_core::Timestamp;
 use cmp_core::asn1::{BodyType, CertifiedKeyPair, FailureBit, PkiBody, PkiMessage};
 use cmp_core::client::{ClientEvent, ClientTransaction, EnrollKind, EnrollRequest};
 use cmp_core::crypto::SigningKey;
 use cmp_core::keygen::KeyGenAuthority;
 use cmp_core::protection::Protector;
 use cmp_core::server::{PendingRequest, Reply, Responder, ResponderEvent};
-use cmp_core::Timestamp;
 use cmp_crypto_rustcrypto::{EnvelopeKey, KeyAlgorithm, PrivateKey};
 use delivered::*;
 
@@ -47,7 +47,8 @@ fn generate_and_issue<'a>(
         assert_eq!(p.public_key(), None);
         let (key, public) = p.generate_key(&ec_alg(KeyAlgorithm::EcP256)).unwrap();
         let cert = pki.issue(p.subject().unwrap(), public);
-        p.issue_with_key(cert, key.as_bytes(), kga, None, now).unwrap()
+        p.issue_with_key(cert, key.as_bytes(), kga, None, now)
+            .unwrap()
     }
 }
 
@@ -295,7 +296,8 @@ fn a_key_that_does_not_match_the_certificate_is_refused() {
         let (key, _) = p.generate_key(&ec_alg(KeyAlgorithm::EcP256)).unwrap();
         let (_, other_public) = p.generate_key(&ec_alg(KeyAlgorithm::EcP256)).unwrap();
         let cert = pki.issue(p.subject().unwrap(), other_public);
-        p.issue_with_key(cert, key.as_bytes(), &kga, None, now).unwrap()
+        p.issue_with_key(cert, key.as_bytes(), &kga, None, now)
+            .unwrap()
     });
     assert_eq!(e, Error::KeyMismatch);
     assert_eq!(rejection_bit(&run), [FailureBit::IncorrectData]);
@@ -358,7 +360,9 @@ fn the_responder_refuses_to_mix_up_the_two_kinds_of_issuance() {
             p.generate_key(&ec_alg(KeyAlgorithm::EcP256)),
             Err(Error::Usage(_))
         ));
-        let e = p.issue_with_key(cert.clone(), b"x", &kga, None, now).unwrap_err();
+        let e = p
+            .issue_with_key(cert.clone(), b"x", &kga, None, now)
+            .unwrap_err();
         assert!(matches!(e, Error::Usage(_)));
         Reply {
             bytes: Vec::new(),

@@ -15,6 +15,7 @@ mod delivered;
 use std::sync::Arc;
 
 use cmp_core::Error;
+use cmp_core::Timestamp;
 use cmp_core::asn1::{BodyType, FailureBit, PkiStatusInfo};
 use cmp_core::client::{
     ClientConfig, ClientEvent, ClientTransaction, EnrollKind, EnrollRequest, KeyRecoveryRequest,
@@ -23,7 +24,6 @@ use cmp_core::client::{
 use cmp_core::crypto::{EnvelopeOpener, SigningKey};
 use cmp_core::keygen::{KeyGenAuthority, PrivateKeyDer};
 use cmp_core::server::{PendingRequest, Reply, RequestKind, Responder};
-use cmp_core::Timestamp;
 use cmp_crypto_rustcrypto::{EnvelopeKey, KeyAlgorithm, KeyArchive, PrivateKey};
 use delivered::*;
 use x509_cert::Certificate;
@@ -110,7 +110,13 @@ fn a_centrally_generated_key_is_recovered_under_the_shared_secret() {
     let responder = pki.responder();
     let (client, opener) = pki.mac_client();
     let req = KeyRecoveryRequest::new(Some(device()), opener);
-    let (run, result, tx) = krr(&responder, pki.now, client, &req, recover_from(&archive, &kga));
+    let (run, result, tx) = krr(
+        &responder,
+        pki.now,
+        client,
+        &req,
+        recover_from(&archive, &kga),
+    );
     result.unwrap();
     assert!(tx.is_completed());
     // one round trip, no confirmation
@@ -138,7 +144,13 @@ fn an_ec_signer_recovers_the_whole_key_history_by_key_agreement() {
     let responder = pki.responder();
     let (client, opener) = pki.sig_client(KeyAlgorithm::EcP256);
     let req = KeyRecoveryRequest::new(Some(device()), opener);
-    let (run, result, _) = krr(&responder, pki.now, client, &req, recover_from(&archive, &kga));
+    let (run, result, _) = krr(
+        &responder,
+        pki.now,
+        client,
+        &req,
+        recover_from(&archive, &kga),
+    );
     result.unwrap();
     let got = recovered(&run);
     let pairs: Vec<_> = got
@@ -191,8 +203,16 @@ fn a_missing_new_signing_certificate_is_incorrect_data() {
     let responder = pki.responder();
     let (client, opener) = pki.mac_client();
     let mut req = KeyRecoveryRequest::new(Some(device()), opener);
-    req.new_key = Some(Arc::new(PrivateKey::generate(KeyAlgorithm::EcP256).unwrap()));
-    let (_, result, tx) = krr(&responder, pki.now, client, &req, recover_from(&archive, &kga));
+    req.new_key = Some(Arc::new(
+        PrivateKey::generate(KeyAlgorithm::EcP256).unwrap(),
+    ));
+    let (_, result, tx) = krr(
+        &responder,
+        pki.now,
+        client,
+        &req,
+        recover_from(&archive, &kga),
+    );
     assert!(matches!(result, Err(Error::IncorrectData(_))), "{result:?}");
     assert!(tx.is_finished() && !tx.is_completed());
 }
@@ -205,7 +225,13 @@ fn nothing_archived_is_a_rejection_in_krp() {
     let responder = pki.responder();
     let (client, opener) = pki.mac_client();
     let req = KeyRecoveryRequest::new(Some(device()), opener);
-    let (run, result, _) = krr(&responder, pki.now, client, &req, recover_from(&archive, &kga));
+    let (run, result, _) = krr(
+        &responder,
+        pki.now,
+        client,
+        &req,
+        recover_from(&archive, &kga),
+    );
     match result {
         Err(Error::Peer(f)) => {
             assert_eq!(f.body, BodyType::Krp);
@@ -256,7 +282,13 @@ fn refused_krp(
     let client = client_of(&mut pki);
     let responder = pki.responder();
     let req = KeyRecoveryRequest::new(Some(device()), opener);
-    let (_, result, tx) = krr(&responder, pki.now, client, &req, recover_from(&archive, &kga));
+    let (_, result, tx) = krr(
+        &responder,
+        pki.now,
+        client,
+        &req,
+        recover_from(&archive, &kga),
+    );
     assert!(tx.is_finished() && !tx.is_completed());
     result.unwrap_err()
 }
@@ -268,7 +300,12 @@ fn every_broken_krp_is_refused_with_its_own_error() {
     let untouched = |_: &mut KeyArchive, _: &mut Pki| {};
 
     // a wrong password
-    let e = refused_krp(Arc::new(EnvelopeKey::password(b"wrong")), mac, ca, untouched);
+    let e = refused_krp(
+        Arc::new(EnvelopeKey::password(b"wrong")),
+        mac,
+        ca,
+        untouched,
+    );
     assert!(matches!(e, Error::KeyDecryptFailed(_)), "{e:?}");
 
     // the keys come for the EC signer, we hold only a password
@@ -308,7 +345,10 @@ fn the_archive_refuses_a_key_that_is_not_the_certificates() {
     );
     assert!(archive.archive(cert, b"not a key").is_err());
     assert_eq!(archive.len(), 1);
-    assert_eq!(&archive.keys_of(&device())[0].private_key[..], key.as_bytes());
+    assert_eq!(
+        &archive.keys_of(&device())[0].private_key[..],
+        key.as_bytes()
+    );
 }
 
 #[test]
@@ -323,8 +363,14 @@ fn a_mismatched_recovered_key_is_a_key_mismatch() {
     let other = PrivateKey::generate(KeyAlgorithm::EcP256).unwrap();
     let other_der = other.to_pkcs8_der().unwrap();
     let (_, result, _) = krr(&responder, pki.now, client, &req, |p, now| {
-        p.recover_keys(&[(cert.clone(), &other_der[..])], None, Vec::new(), &kga, now)
-            .unwrap()
+        p.recover_keys(
+            &[(cert.clone(), &other_der[..])],
+            None,
+            Vec::new(),
+            &kga,
+            now,
+        )
+        .unwrap()
     });
     assert_eq!(result, Err(Error::KeyMismatch));
 }
@@ -345,7 +391,9 @@ fn the_responder_refuses_misuse_of_recover_keys() {
         .unwrap();
     let mut seen = None;
     responder.handle_request_with(&bytes, pki.now, &mut |p, now| {
-        let e = p.recover_keys(&[], None, Vec::new(), &kga, now).unwrap_err();
+        let e = p
+            .recover_keys(&[], None, Vec::new(), &kga, now)
+            .unwrap_err();
         seen = Some(e.clone());
         error_reply(e)
     });
@@ -362,7 +410,9 @@ fn the_responder_refuses_misuse_of_recover_keys() {
     responder.handle_request_with(&bytes, pki.now, &mut |p, now| {
         assert_eq!(p.kind(), RequestKind::KeyRecovery);
         assert_eq!(p.public_key(), None);
-        let e = p.recover_keys(&[], None, Vec::new(), &kga, now).unwrap_err();
+        let e = p
+            .recover_keys(&[], None, Vec::new(), &kga, now)
+            .unwrap_err();
         seen = Some(e.clone());
         error_reply(e)
     });

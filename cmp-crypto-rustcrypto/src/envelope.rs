@@ -16,6 +16,7 @@
 //!   sealing; AES key wrap or RFC 3211 `id-alg-PWRI-KEK` (what OpenSSL
 //!   writes) when opening.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
@@ -29,9 +30,8 @@ use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::CmsVersion;
 use cms::enveloped_data::{
     EncryptedContentInfo, EnvelopedData, KeyAgreeRecipientIdentifier, KeyAgreeRecipientInfo,
-    KeyTransRecipientInfo, OriginatorIdentifierOrKey, OriginatorPublicKey,
-    PasswordRecipientInfo, RecipientEncryptedKey, RecipientIdentifier, RecipientInfo,
-    RecipientInfos,
+    KeyTransRecipientInfo, OriginatorIdentifierOrKey, OriginatorPublicKey, PasswordRecipientInfo,
+    RecipientEncryptedKey, RecipientIdentifier, RecipientInfo, RecipientInfos,
 };
 use der::asn1::{Any, BitString, ObjectIdentifier, OctetString, SetOfVec};
 use der::zeroize::Zeroizing;
@@ -49,9 +49,13 @@ const AES256_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.10
 const AES128_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.5");
 const AES192_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.25");
 const AES256_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.45");
+#[cfg(feature = "rsa")]
 const RSAES_OAEP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.7");
+#[cfg(feature = "rsa")]
 const MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
+#[cfg(feature = "rsa")]
 const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+#[cfg(feature = "rsa")]
 const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const ECDH_SHA224_KDF: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.1.11.0");
 const ECDH_SHA256_KDF: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.1.11.1");
@@ -74,6 +78,7 @@ const MAX_PBKDF2_ITERATIONS: u64 = 1_000_000;
 
 const DECRYPT: EnvelopeError = EnvelopeError::DecryptFailed;
 
+#[cfg(feature = "rsa")]
 /// ```text
 /// RSAES-OAEP-params ::= SEQUENCE {
 ///     hashFunc    [0] AlgorithmIdentifier DEFAULT sha1,
@@ -121,17 +126,17 @@ pub struct EnvelopeKey {
 
 #[derive(Clone)]
 enum Secret {
-    Key {
-        key: PrivateKey,
-        cert: Certificate,
-    },
+    Key(Box<(PrivateKey, Certificate)>),
     Password(Zeroizing<Vec<u8>>),
 }
 
 impl core::fmt::Debug for EnvelopeKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match &self.secret {
-            Secret::Key { key, .. } => f.debug_tuple("EnvelopeKey::PrivateKey").field(key).finish(),
+            Secret::Key(pair) => f
+                .debug_tuple("EnvelopeKey::PrivateKey")
+                .field(&pair.0)
+                .finish(),
             Secret::Password(_) => f.write_str("EnvelopeKey::Password(redacted)"),
         }
     }
@@ -141,7 +146,7 @@ impl EnvelopeKey {
     /// The private key `key` of the certificate `cert`.
     pub fn private_key(key: PrivateKey, cert: Certificate) -> Self {
         Self {
-            secret: Secret::Key { key, cert },
+            secret: Secret::Key(Box::new((key, cert))),
         }
     }
 
@@ -156,7 +161,7 @@ impl EnvelopeKey {
 impl EnvelopeOpener for EnvelopeKey {
     fn open(&self, envelope: &EnvelopedData) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
         let cek = match &self.secret {
-            Secret::Key { key, cert } => open_with_key(envelope, key, cert)?,
+            Secret::Key(pair) => open_with_key(envelope, &pair.0, &pair.1)?,
             Secret::Password(password) => open_with_password(envelope, password)?,
         };
         decrypt_content(&envelope.encrypted_content, &cek)
@@ -292,11 +297,10 @@ fn seal_kari(cert: &Certificate, cek: &[u8]) -> Result<RecipientInfo, CryptoErro
     };
     let kek = kari_kek(digest, &z, &wrap, None, 32)?;
     let wrapped = aes_wrap(&kek, cek)?;
-    let mut keys = Vec::new();
-    keys.push(RecipientEncryptedKey {
+    let keys = alloc::vec![RecipientEncryptedKey {
         rid: KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(issuer_and_serial(cert)),
         enc_key: OctetString::new(wrapped).map_err(|_| ENCODE)?,
-    });
+    }];
     Ok(RecipientInfo::Kari(KeyAgreeRecipientInfo {
         version: CmsVersion::V3,
         originator: OriginatorIdentifierOrKey::OriginatorKey(OriginatorPublicKey {
@@ -337,8 +341,7 @@ macro_rules! ecdh_functions {
                 .map_err(|_| EnvelopeError::Unsupported("EC private key"))?;
             let peer = $curve::PublicKey::from_sec1_bytes(peer)
                 .map_err(|_| EnvelopeError::Malformed("originator public key"))?;
-            let shared =
-                $curve::ecdh::diffie_hellman(secret.to_nonzero_scalar(), peer.as_affine());
+            let shared = $curve::ecdh::diffie_hellman(secret.to_nonzero_scalar(), peer.as_affine());
             Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))
         }
     };
@@ -444,7 +447,7 @@ fn wrap_key_len(alg: &ObjectIdentifier) -> Option<usize> {
 }
 
 fn aes_unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
-    if wrapped.len() < 24 || wrapped.len() % 8 != 0 {
+    if wrapped.len() < 24 || !wrapped.len().is_multiple_of(8) {
         return Err(DECRYPT);
     }
     let mut buf = Zeroizing::new(alloc::vec![0u8; wrapped.len()]);
@@ -577,7 +580,9 @@ fn open_ktri(
     _ktri: &KeyTransRecipientInfo,
     _key: &PrivateKey,
 ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
-    Err(EnvelopeError::Unsupported("RSA key transport (feature rsa)"))
+    Err(EnvelopeError::Unsupported(
+        "RSA key transport (feature rsa)",
+    ))
 }
 
 fn open_kari(
@@ -601,7 +606,9 @@ fn open_kari(
         .parameters
         .as_ref()
         .and_then(|p| p.decode_as::<AlgorithmIdentifierOwned>().ok())
-        .ok_or(EnvelopeError::Malformed("key agreement without key wrap algorithm"))?;
+        .ok_or(EnvelopeError::Malformed(
+            "key agreement without key wrap algorithm",
+        ))?;
     let kek_len =
         wrap_key_len(&wrap.oid).ok_or(EnvelopeError::Unsupported("key wrap algorithm"))?;
     let der = key
@@ -742,7 +749,7 @@ fn pwri_kek_unwrap(
 ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
     const B: usize = 16;
     let n = wrapped.len() / B;
-    if wrapped.len() % B != 0 || n < 2 {
+    if !wrapped.len().is_multiple_of(B) || n < 2 {
         return Err(DECRYPT);
     }
     // The last block of the first pass: decrypt the last block with the

@@ -2,10 +2,10 @@
 
 use alloc::vec::Vec;
 
+use cmp_core::crypto::EnvelopeRecipient;
 use cmp_core::crypto::{
     CryptoError, CryptoProvider, DigestAlgorithm, HmacAlgorithm, SecureRandom, SignatureAlgorithm,
 };
-use cmp_core::crypto::EnvelopeRecipient;
 use der::asn1::ObjectIdentifier;
 use der::zeroize::Zeroizing;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};

@@ -50,7 +50,10 @@ fn pki() -> Pki {
 /// A recipient key and its certificate from the test CA.
 fn recipient(pki: &mut Pki, alg: KeyAlgorithm, cn: &str) -> (PrivateKey, Certificate) {
     let key = PrivateKey::generate(alg).unwrap();
-    let req = IssueRequest::new(Name::from_str(&format!("CN={cn}")).unwrap(), key.public_key());
+    let req = IssueRequest::new(
+        Name::from_str(&format!("CN={cn}")).unwrap(),
+        key.public_key(),
+    );
     let cert = pki.ca.issue(&req, Timestamp::now()).unwrap();
     (key, cert)
 }
@@ -155,7 +158,10 @@ fn tampered_ciphertext_does_not_decrypt() {
 #[test]
 fn generated_keys_have_the_requested_type_and_their_public_key() {
     let p = provider();
-    for (alg, name) in [(KeyAlgorithm::EcP256, "P-256"), (KeyAlgorithm::EcP384, "P-384")] {
+    for (alg, name) in [
+        (KeyAlgorithm::EcP256, "P-256"),
+        (KeyAlgorithm::EcP384, "P-384"),
+    ] {
         let template = PrivateKey::generate(alg).unwrap().public_key().algorithm;
         let der = p.generate_key(&template).unwrap();
         let key = PrivateKey::from_pkcs8_der(&der).unwrap();

@@ -512,6 +512,7 @@ impl PyClientTransaction {
             K::P10cr => "p10cr",
             K::Revoke => "rr",
             K::Genm => "genm",
+            K::KeyRecovery => "krr",
         }
     }
 
@@ -702,5 +703,11 @@ fn step(py: Python<'_>, event: ClientEvent) -> PyResult<Py<PyAny>> {
             .into_any()
         }
         ClientEvent::Completed => Py::new(py, Completed)?.into_any(),
+        // The Python API starts no key recovery, so none can complete.
+        ClientEvent::KeysRecovered(_) => {
+            return Err(to_py_err(cmp_core::Error::Usage(
+                "key recovery is not available through the Python API",
+            )));
+        }
     })
 }

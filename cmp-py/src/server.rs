@@ -274,6 +274,7 @@ fn request_kind_name(k: RequestKind) -> &'static str {
         RequestKind::P10cr => "p10cr",
         RequestKind::Revoke => "rr",
         RequestKind::Genm => "genm",
+        RequestKind::KeyRecovery => "krr",
     }
 }
 
@@ -745,6 +746,11 @@ impl FakeCa {
                 }
                 p.respond_genp(content, now)
             }
+            // This server archives no keys.
+            RequestKind::KeyRecovery => p.reject(
+                PkiStatusInfo::rejection(FailureBit::BadCertId, "no archived keys"),
+                now,
+            ),
         }
     }
 

@@ -161,6 +161,7 @@ impl Policy {
             RequestKind::Enroll(_) | RequestKind::P10cr => self.enroll(p, now),
             RequestKind::Revoke => self.revoke(p, now),
             RequestKind::Genm => self.general_message(p, now),
+            RequestKind::KeyRecovery => self.key_recovery(p, now),
         };
         result.unwrap_or_else(|e| {
             self.note(format!("failed: {e}"), true);
@@ -408,6 +409,11 @@ impl Policy {
             true,
         );
         p.revoke(now)
+    }
+
+    /// krr: this server keeps no private keys, so there is nothing to recover.
+    fn key_recovery(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        self.reject(p, FailureBit::BadCertId, "no archived keys", now)
     }
 
     /// Answer a genm (RFC 9483 section 4.3, RFC 9810 section 5.3.19):

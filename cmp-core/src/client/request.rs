@@ -58,12 +58,10 @@ impl PopMethod {
             Self::Signature(key) => Some(key.public_key()),
             Self::RaVerified(spki) | Self::None(spki) => Some(spki.clone()),
             Self::CentralKeyGen { algorithm, .. } => {
-                algorithm
-                    .as_ref()
-                    .map(|alg| SubjectPublicKeyInfoOwned {
-                        algorithm: alg.clone(),
-                        subject_public_key: empty_bit_string(),
-                    })
+                algorithm.as_ref().map(|alg| SubjectPublicKeyInfoOwned {
+                    algorithm: alg.clone(),
+                    subject_public_key: empty_bit_string(),
+                })
             }
         }
     }
@@ -136,13 +134,15 @@ impl EnrollRequest {
     /// The public key to be certified (for central key generation: the
     /// requested algorithm with an empty key, or an empty SPKI).
     pub fn public_key(&self) -> SubjectPublicKeyInfoOwned {
-        self.pop.template_key().unwrap_or_else(|| SubjectPublicKeyInfoOwned {
-            algorithm: spki::AlgorithmIdentifierOwned {
-                oid: der::asn1::ObjectIdentifier::new_unwrap("0.0"),
-                parameters: None,
-            },
-            subject_public_key: empty_bit_string(),
-        })
+        self.pop
+            .template_key()
+            .unwrap_or_else(|| SubjectPublicKeyInfoOwned {
+                algorithm: spki::AlgorithmIdentifierOwned {
+                    oid: der::asn1::ObjectIdentifier::new_unwrap("0.0"),
+                    parameters: None,
+                },
+                subject_public_key: empty_bit_string(),
+            })
     }
 
     /// Whether the key is to be generated centrally.

@@ -29,8 +29,8 @@ use crate::asn1::{
     oid,
 };
 use crate::crypto::{DigestAlgorithm, EnvelopeOpener};
-use crate::keygen::{self, PrivateKeyDer};
 use crate::error::{Error, PeerFailure, Result};
+use crate::keygen::{self, PrivateKeyDer};
 use crate::message::{HeaderBuilder, ParsedMessage};
 use crate::time::Timestamp;
 use crate::verify::{self, Authenticated, ProtectionPolicy};
@@ -769,9 +769,8 @@ impl ClientTransaction {
             self.config.server_trust.as_ref(),
             now,
         )?;
-        let [key] = <[PrivateKeyDer; 1]>::try_from(opened.keys).map_err(|_| {
-            Error::KeyDecryptFailed("the key package must hold exactly one key")
-        })?;
+        let [key] = <[PrivateKeyDer; 1]>::try_from(opened.keys)
+            .map_err(|_| Error::KeyDecryptFailed("the key package must hold exactly one key"))?;
         keygen::check_key_pair(
             provider,
             &key,

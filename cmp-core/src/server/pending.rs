@@ -19,9 +19,9 @@ use crate::asn1::{
     CertifiedKeyPair, EncryptedKey, ErrorMsgContent, InfoTypeAndValue, KeyRecRepContent, PkiBody,
     PkiStatus, PkiStatusInfo, PollRep, ProofOfPossession, RevDetails, RevRepContent, oid,
 };
-use crate::keygen::{self, KeyGenAuthority, PrivateKeyDer};
 use crate::client::EnrollKind;
 use crate::error::{Error, Result};
+use crate::keygen::{self, KeyGenAuthority, PrivateKeyDer};
 use crate::message::ParsedMessage;
 use crate::pop;
 use crate::time::Timestamp;
@@ -249,7 +249,9 @@ impl PendingRequest {
         default: &spki::AlgorithmIdentifierOwned,
     ) -> Result<(PrivateKeyDer, SubjectPublicKeyInfoOwned)> {
         if !self.central_keygen {
-            return Err(Error::Usage("the request did not ask for central key generation"));
+            return Err(Error::Usage(
+                "the request did not ask for central key generation",
+            ));
         }
         let alg = self.requested_key_algorithm().unwrap_or(default);
         let provider = self.config.provider.as_ref();
@@ -372,7 +374,12 @@ impl PendingRequest {
             ));
         }
         let envelope = self.seal_for_requester(kga, private_key)?;
-        self.issue_inner(cert, Some(EncryptedKey::EnvelopedData(envelope)), ca_pubs, now)
+        self.issue_inner(
+            cert,
+            Some(EncryptedKey::EnvelopedData(envelope)),
+            ca_pubs,
+            now,
+        )
     }
 
     /// Answer a key recovery request: `keys` are the recovered key pairs
@@ -391,7 +398,9 @@ impl PendingRequest {
             return Err(Error::Usage("recover_keys() answers krr only"));
         }
         if keys.is_empty() && new_sig_cert.is_none() {
-            return Err(Error::Usage("nothing recovered: reject() the request instead"));
+            return Err(Error::Usage(
+                "nothing recovered: reject() the request instead",
+            ));
         }
         let mut hist = Vec::with_capacity(keys.len());
         for (cert, key) in keys {
@@ -405,7 +414,11 @@ impl PendingRequest {
         let body = PkiBody::Krp(KeyRecRepContent {
             status: PkiStatusInfo::accepted(),
             new_sig_cert,
-            ca_certs: if ca_certs.is_empty() { None } else { Some(ca_certs) },
+            ca_certs: if ca_certs.is_empty() {
+                None
+            } else {
+                Some(ca_certs)
+            },
             key_pair_hist: if hist.is_empty() { None } else { Some(hist) },
         });
         self.finish(body, false, Phase::Done, None, None, now)

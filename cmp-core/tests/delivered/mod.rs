@@ -134,7 +134,11 @@ impl Pki {
     }
 
     /// Issue a certificate for `subject` and `public_key`.
-    pub fn issue(&mut self, subject: &Name, public_key: spki::SubjectPublicKeyInfoOwned) -> Certificate {
+    pub fn issue(
+        &mut self,
+        subject: &Name,
+        public_key: spki::SubjectPublicKeyInfoOwned,
+    ) -> Certificate {
         self.ca
             .issue(&IssueRequest::new(subject.clone(), public_key), self.now)
             .unwrap()
