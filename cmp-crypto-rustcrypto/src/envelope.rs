@@ -808,6 +808,33 @@ fn decrypt_content(
 
 // ----- key generation -----
 
+/// The `AlgorithmIdentifier` that names keys of type `alg` in a certificate
+/// template (`id-ecPublicKey` with the curve, `rsaEncryption`, ...): what a
+/// client of central key generation puts next to an empty public key, and
+/// what [`cmp_core::crypto::CryptoProvider::generate_key`] takes.
+pub fn key_type_identifier(alg: KeyAlgorithm) -> AlgorithmIdentifierOwned {
+    let ec = |curve: ObjectIdentifier| AlgorithmIdentifierOwned {
+        oid: oid::EC_PUBLIC_KEY,
+        parameters: Some(Any::from(&curve)),
+    };
+    let bare = |oid: ObjectIdentifier| AlgorithmIdentifierOwned {
+        oid,
+        parameters: None,
+    };
+    match alg {
+        KeyAlgorithm::EcP256 => ec(oid::SECP256R1),
+        KeyAlgorithm::EcP384 => ec(oid::SECP384R1),
+        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => AlgorithmIdentifierOwned {
+            oid: oid::RSA_ENCRYPTION,
+            parameters: Some(Any::from(der::asn1::Null)),
+        },
+        KeyAlgorithm::Ed25519 => bare(oid::ED25519),
+        KeyAlgorithm::MlDsa44 => bare(oid::ML_DSA_44),
+        KeyAlgorithm::MlDsa65 => bare(oid::ML_DSA_65),
+        KeyAlgorithm::MlDsa87 => bare(oid::ML_DSA_87),
+    }
+}
+
 /// Generate a key of the type `algorithm` names; PKCS#8 DER.
 pub(crate) fn generate_key(
     algorithm: &AlgorithmIdentifierOwned,
