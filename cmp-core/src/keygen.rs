@@ -20,6 +20,74 @@
 //! against the certificate it was delivered with. Every failure has its own
 //! [`Error`] variant: [`Error::KeyNotForUs`], [`Error::KeyDecryptFailed`],
 //! [`Error::KeySignatureInvalid`], [`Error::KeyMismatch`].
+//!
+//! # Example: central key generation, then key recovery
+//!
+//! ```
+//! use std::sync::Arc;
+//! use cmp_core::client::{ClientConfig, ClientEvent, ClientTransaction, Confirmation, EnrollKind,
+//!                        EnrollRequest, KeyRecoveryRequest};
+//! use cmp_core::keygen::KeyGenAuthority;
+//! use cmp_core::protection::Protector;
+//! use cmp_core::server::{MemoryStore, Responder, ResponderConfig, StaticSecrets};
+//! use cmp_core::Timestamp;
+//! use cmp_crypto_rustcrypto::envelope::key_type_identifier;
+//! use cmp_crypto_rustcrypto::{EnvelopeKey, IssueRequest, KeyAlgorithm, KeyArchive, ReferenceCa,
+//!                             RustCryptoProvider};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let now = Timestamp::now();
+//! let provider = Arc::new(RustCryptoProvider);
+//! let (mut ca, _root) = ReferenceCa::generate_hierarchy("Example", now, KeyAlgorithm::EcP256)?;
+//! // The CA signs the keys it generates (it is the key generation authority).
+//! let kga = KeyGenAuthority::new(Arc::new(ca.signing_key().clone()), ca.certificate().clone());
+//! let mut archive = KeyArchive::new();
+//! let mut config = ResponderConfig::new(provider.clone(), Arc::new(MemoryStore::default()));
+//! config.secrets = Some(Arc::new(StaticSecrets::default().with(b"1234", b"1234-5678")));
+//! let responder = Responder::new(config);
+//!
+//! // A MAC-protected client: the key comes back encrypted under the shared secret.
+//! let client = ClientConfig::new(provider, Protector::mac(b"1234", b"1234-5678"));
+//! let opener = Arc::new(EnvelopeKey::password(b"1234-5678"));
+//! let request = EnrollRequest::central_keygen(EnrollKind::Ir, Some("CN=Device".parse()?),
+//!     Some(key_type_identifier(KeyAlgorithm::EcP384)), opener.clone());
+//! let mut tx = ClientTransaction::start_ir(client.clone(), request, now)?;
+//! let mut delivered = None;
+//! while let Some(bytes) = tx.poll_transmit() {
+//!     let reply = responder.handle_request_with(&bytes, now, &mut |pending, now| {
+//!         // Generate a key of the requested type, certify it, keep it, deliver it.
+//!         let (key, public) = pending
+//!             .generate_key(&key_type_identifier(KeyAlgorithm::EcP256))
+//!             .expect("key generated");
+//!         let subject = pending.subject().cloned().unwrap_or_default();
+//!         let cert = ca.issue(&IssueRequest::new(subject, public), now).expect("issued");
+//!         archive.archive(cert.clone(), key.as_bytes()).expect("archived");
+//!         pending.issue_with_key(cert, key.as_bytes(), &kga, None, now).expect("reply built")
+//!     });
+//!     if let ClientEvent::CertificateIssued(issued) = tx.handle_response(&reply.bytes, now)? {
+//!         // Decrypted, its signature checked, and matching the certificate.
+//!         delivered = issued.private_key;
+//!         tx.confirm(Confirmation::Accept, now)?;
+//!     }
+//! }
+//! let key = delivered.expect("a key was delivered");
+//!
+//! // Later: key recovery returns the archived key.
+//! let request = KeyRecoveryRequest::new(Some("CN=Device".parse()?), opener);
+//! let mut tx = ClientTransaction::start_krr(client, &request, now)?;
+//! let bytes = tx.poll_transmit().expect("krr");
+//! let reply = responder.handle_request_with(&bytes, now, &mut |pending, now| {
+//!     let history = archive.keys_of(pending.subject().expect("subject"));
+//!     let keys: Vec<_> = history.iter().map(|k| (k.cert.clone(), &k.private_key[..])).collect();
+//!     pending.recover_keys(&keys, None, Vec::new(), &kga, now).expect("reply built")
+//! });
+//! let ClientEvent::KeysRecovered(recovered) = tx.handle_response(&reply.bytes, now)? else {
+//!     panic!("no krp");
+//! };
+//! assert_eq!(recovered.keys[0].private_key, key);
+//! # Ok(())
+//! # }
+//! ```
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
