@@ -412,3 +412,123 @@ fn panic_free_error_reply(e: Error) -> Reply {
         inner: Vec::new(),
     }
 }
+
+/// Send the first request of `tx` to `responder`, decided by `decide`, then
+/// change the ip and MAC-protect it again; the client's answer to it.
+fn tampered_ip(
+    pki: &mut Pki,
+    req: EnrollRequest,
+    decide: impl FnOnce(&mut Pki, PendingRequest, Timestamp) -> Reply,
+    change: impl FnOnce(&mut CertifiedKeyPair),
+) -> Result<ClientEvent, Error> {
+    let responder = pki.responder();
+    let (client, _) = pki.mac_client();
+    let now = pki.now;
+    let mut tx = ClientTransaction::start_ir(client, req, now).unwrap();
+    let bytes = tx.poll_transmit().unwrap();
+    let mut decide = Some(decide);
+    let reply = responder.handle_request_with(&bytes, now, &mut |p, now| {
+        (decide.take().unwrap())(pki, p, now)
+    });
+    let mut m = PkiMessage::from_der_bytes(&reply.bytes).unwrap();
+    let PkiBody::Ip(rep) = &mut m.body else {
+        panic!("not an ip")
+    };
+    change(rep.response[0].certified_key_pair.as_mut().unwrap());
+    let msg = Protector::mac(REF, SECRET)
+        .protect(m.header, m.body, Vec::new(), provider().as_ref())
+        .unwrap();
+    match tx.handle_response(&cmp_core::message::encode(&msg).unwrap(), now) {
+        // The certificate was rejected in certConf: the error comes after pkiConf.
+        Ok(ClientEvent::Continue) => {
+            let cert_conf = tx.poll_transmit().unwrap();
+            let reply = responder.handle_request_with(&cert_conf, now, &mut |_, _| {
+                panic!("certConf needs no decision")
+            });
+            assert_eq!(reply.body, BodyType::PkiConf);
+            tx.handle_response(&reply.bytes, now)
+        }
+        other => other,
+    }
+}
+
+fn central_decision(pki: &mut Pki, p: PendingRequest, now: Timestamp) -> Reply {
+    let kga = pki.kga();
+    generate_and_issue(pki, &kga)(p, now)
+}
+
+#[test]
+fn a_missing_or_unrequested_or_deprecated_private_key_is_refused() {
+    let mut pki = Pki::new();
+    let opener = Arc::new(EnvelopeKey::password(SECRET));
+
+    // central key generation asked for, the key left out
+    let r = tampered_ip(
+        &mut pki,
+        request(None, opener.clone()),
+        central_decision,
+        |pair| {
+            pair.private_key = None;
+        },
+    );
+    assert!(
+        matches!(r, Err(Error::IncorrectData(why)) if why.contains("no private key")),
+        "{r:?}"
+    );
+
+    // our own key, and still a private key in the answer
+    let own = Arc::new(PrivateKey::generate(KeyAlgorithm::EcP256).unwrap());
+    let req = EnrollRequest::new(EnrollKind::Ir, Some(device()), own.clone());
+    let stray = cmp_core::asn1::EncryptedKey::EnvelopedData(
+        provider()
+            .seal_envelope(
+                cmp_core::crypto::EnvelopeRecipient::Password(SECRET),
+                cmp_core::keygen::ID_SIGNED_DATA,
+                b"x",
+            )
+            .unwrap(),
+    );
+    let r = tampered_ip(
+        &mut pki,
+        req,
+        |pki, p, now| {
+            let cert = pki.issue(p.subject().unwrap(), p.public_key().cloned().unwrap());
+            p.issue(cert, None, now).unwrap()
+        },
+        |pair| pair.private_key = Some(stray),
+    );
+    assert!(
+        matches!(r, Err(Error::IncorrectData(why)) if why.contains("none was requested")),
+        "{r:?}"
+    );
+
+    // the deprecated EncryptedValue form
+    let r = tampered_ip(
+        &mut pki,
+        request(None, opener.clone()),
+        central_decision,
+        |pair| {
+            pair.private_key = Some(cmp_core::asn1::EncryptedKey::EncryptedValue(
+                cmp_core::asn1::EncryptedValue {
+                    intended_alg: None,
+                    symm_alg: None,
+                    enc_symm_key: None,
+                    key_alg: None,
+                    value_hint: None,
+                    enc_value: der::asn1::BitString::from_bytes(b"opaque").unwrap(),
+                },
+            ));
+        },
+    );
+    assert!(matches!(r, Err(Error::UnsupportedAlgorithm(_))), "{r:?}");
+
+    // an envelope of something else than SignedData
+    let r = tampered_ip(&mut pki, request(None, opener), central_decision, |pair| {
+        let Some(cmp_core::asn1::EncryptedKey::EnvelopedData(env)) = &mut pair.private_key else {
+            panic!()
+        };
+        env.encrypted_content.content_type =
+            der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+    });
+    assert!(matches!(r, Err(Error::KeyDecryptFailed(_))), "{r:?}");
+}

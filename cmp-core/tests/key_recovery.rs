@@ -429,3 +429,67 @@ fn error_reply(e: Error) -> Reply {
         inner: Vec::new(),
     }
 }
+
+/// Decode `bytes`, change the krr, and MAC-protect it again.
+fn changed_krr(bytes: &[u8], change: impl FnOnce(&mut Vec<cmp_core::asn1::CertReqMsg>)) -> Vec<u8> {
+    let mut m = cmp_core::asn1::PkiMessage::from_der_bytes(bytes).unwrap();
+    let cmp_core::asn1::PkiBody::Krr(reqs) = &mut m.body else {
+        panic!("not a krr")
+    };
+    change(reqs);
+    let msg = cmp_core::protection::Protector::mac(REF, SECRET)
+        .protect(m.header, m.body, Vec::new(), provider().as_ref())
+        .unwrap();
+    cmp_core::message::encode(&msg).unwrap()
+}
+
+#[test]
+fn the_responder_checks_the_krr_before_the_application_sees_it() {
+    let pki = Pki::new();
+    let responder = pki.responder();
+    let (client, opener) = pki.mac_client();
+    let mut req = KeyRecoveryRequest::new(Some(device()), opener);
+    req.new_key = Some(Arc::new(
+        PrivateKey::generate(KeyAlgorithm::EcP256).unwrap(),
+    ));
+    let krr = ClientTransaction::start_krr(client, &req, pki.now)
+        .unwrap()
+        .poll_transmit()
+        .unwrap();
+    let never =
+        |_: PendingRequest, _: Timestamp| -> Reply { panic!("must not reach the application") };
+
+    let cases: Vec<(Vec<u8>, Error)> = vec![
+        // two requests in one krr
+        (
+            changed_krr(&krr, |r| {
+                let again = r[0].clone();
+                r.push(again);
+            }),
+            Error::BadRequest("exactly one key recovery request is supported"),
+        ),
+        // certReqId other than 0
+        (
+            changed_krr(&krr, |r| r[0].cert_req.cert_req_id = 7),
+            Error::BadRequest("certReqId must be 0"),
+        ),
+        // a new key without its POP
+        (changed_krr(&krr, |r| r[0].popo = None), Error::BadPop),
+        // a new key whose POP another key made
+        (
+            changed_krr(&krr, |r| {
+                r[0].cert_req.cert_template.public_key = Some(
+                    PrivateKey::generate(KeyAlgorithm::EcP256)
+                        .unwrap()
+                        .public_key(),
+                );
+            }),
+            Error::BadPop,
+        ),
+    ];
+    for (bytes, expected) in cases {
+        let reply = responder.handle_request_with(&bytes, pki.now, &mut { never });
+        assert_eq!(reply.body, BodyType::Error);
+        assert_eq!(reply.error, Some(expected));
+    }
+}
