@@ -185,6 +185,22 @@ enum cmp_result
    */
   CMP_CERT_CONFIRMED = 415,
   /**
+   * A delivered private key (central key generation, key recovery) is not encrypted for our key or password.
+   */
+  CMP_KEY_NOT_FOR_US = 420,
+  /**
+   * A delivered private key does not decrypt, or its key package is malformed.
+   */
+  CMP_KEY_DECRYPT_FAILED = 421,
+  /**
+   * The SignedData around a delivered private key does not verify.
+   */
+  CMP_KEY_SIGNATURE_INVALID = 422,
+  /**
+   * A delivered private key does not belong to the certificate.
+   */
+  CMP_KEY_MISMATCH = 423,
+  /**
    * The server answered with an authenticated error or a rejection; see cmp_transaction_peer_status().
    */
   CMP_PEER_ERROR = 500,

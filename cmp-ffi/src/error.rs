@@ -79,6 +79,14 @@ pub enum cmp_result {
     CMP_NOT_AUTHORIZED = 414,
     /// The certificate was already confirmed.
     CMP_CERT_CONFIRMED = 415,
+    /// A delivered private key (central key generation, key recovery) is not encrypted for our key or password.
+    CMP_KEY_NOT_FOR_US = 420,
+    /// A delivered private key does not decrypt, or its key package is malformed.
+    CMP_KEY_DECRYPT_FAILED = 421,
+    /// The SignedData around a delivered private key does not verify.
+    CMP_KEY_SIGNATURE_INVALID = 422,
+    /// A delivered private key does not belong to the certificate.
+    CMP_KEY_MISMATCH = 423,
     /// The server answered with an authenticated error or a rejection; see cmp_transaction_peer_status().
     CMP_PEER_ERROR = 500,
     /// The server answered with an error message that is not protected: reported, never trusted.
@@ -154,6 +162,10 @@ result_names!(
     CMP_INCORRECT_DATA,
     CMP_NOT_AUTHORIZED,
     CMP_CERT_CONFIRMED,
+    CMP_KEY_NOT_FOR_US,
+    CMP_KEY_DECRYPT_FAILED,
+    CMP_KEY_SIGNATURE_INVALID,
+    CMP_KEY_MISMATCH,
     CMP_PEER_ERROR,
     CMP_UNAUTHENTICATED_ERROR,
     CMP_NULL_POINTER,

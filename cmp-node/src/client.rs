@@ -595,7 +595,7 @@ impl ClientTransaction {
     /// "ir", "cr", "kur", "p10cr", "rr" or "genm".
     #[napi(
         getter,
-        ts_return_type = "'ir' | 'cr' | 'kur' | 'p10cr' | 'rr' | 'genm'"
+        ts_return_type = "'ir' | 'cr' | 'kur' | 'p10cr' | 'rr' | 'genm' | 'krr'"
     )]
     pub fn kind(&self) -> &'static str {
         match self.tx.kind() {

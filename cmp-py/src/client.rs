@@ -501,7 +501,7 @@ impl PyClientTransaction {
         out(self.tx.transaction_id())
     }
 
-    /// "ir", "cr", "kur", "p10cr", "rr" or "genm".
+    /// "ir", "cr", "kur", "p10cr", "rr", "genm" or "krr".
     #[getter]
     fn kind(&self) -> &'static str {
         use cmp_core::client::TransactionKind as K;

@@ -313,7 +313,7 @@ fn crl_reason(p: &PendingRequest) -> Option<u8> {
 
 #[pymethods]
 impl PyPendingRequest {
-    /// "ir", "cr", "kur", "p10cr", "rr" or "genm".
+    /// "ir", "cr", "kur", "p10cr", "rr", "genm" or "krr".
     #[getter]
     fn kind(&self) -> PyResult<&'static str> {
         Ok(request_kind_name(self.get()?.kind()))
