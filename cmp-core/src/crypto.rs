@@ -245,7 +245,11 @@ pub type BoxedSigningKey = Box<dyn SigningKey>;
 
 /// Whom a CMS EnvelopedData is encrypted for, and so which RecipientInfo it
 /// carries (RFC 9483 section 4.1.6, algorithms of RFC 9481 section 4).
+///
+/// Non-exhaustive: more recipient kinds (KEM) may follow; a backend answers
+/// those it does not implement with [`CryptoError::Unsupported`].
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum EnvelopeRecipient<'a> {
     /// KeyTransRecipientInfo: the content-encryption key encrypted with
     /// RSA-OAEP to the public key of this (RSA) certificate.

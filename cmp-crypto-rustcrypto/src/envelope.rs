@@ -187,6 +187,7 @@ pub(crate) fn seal(
         EnvelopeRecipient::KeyTransport(cert) => (CmsVersion::V0, seal_ktri(cert, &cek[..])?),
         EnvelopeRecipient::KeyAgreement(cert) => (CmsVersion::V2, seal_kari(cert, &cek[..])?),
         EnvelopeRecipient::Password(secret) => (CmsVersion::V3, seal_pwri(secret, &cek[..])?),
+        _ => return Err(CryptoError::Unsupported("recipient kind")),
     };
     let mut infos = SetOfVec::new();
     infos.insert(info).map_err(|_| ENCODE)?;
