@@ -66,7 +66,7 @@ export declare class ClientTransaction {
   /** The transactionID. */
   get transactionId(): Buffer
   /** "ir", "cr", "kur", "p10cr", "rr" or "genm". */
-  get kind(): 'ir' | 'cr' | 'kur' | 'p10cr' | 'rr' | 'genm'
+  get kind(): 'ir' | 'cr' | 'kur' | 'p10cr' | 'rr' | 'genm' | 'krr'
   /** Whether the transaction has ended (successfully or not). */
   get isFinished(): boolean
   /** Whether the transaction ended successfully. */

@@ -1,4 +1,4 @@
-//! The client subcommands: `ir`, `cr`, `kur`, `ccr`, `p10cr`, `rr` and `genm`.
+//! The client subcommands: `ir`, `cr`, `kur`, `ccr`, `p10cr`, `rr`, `genm` and `krr`.
 //!
 //! Each builds a [`ClientConfig`] from the arguments, starts a
 //! [`ClientTransaction`] and drives it over HTTP (or through files in a
@@ -19,13 +19,14 @@ use cmp_core::asn1::genm::{CrlSource, CrlStatus, InfoValue};
 use cmp_core::asn1::{InfoTypeAndValue, PkiStatusInfo, oid};
 use cmp_core::client::{
     ClientConfig, ClientEvent, ClientTransaction, Confirmation, EnrollKind, EnrollRequest,
-    GenmRequest, IssuedCertificate, RevokeRequest,
+    GenmRequest, IssuedCertificate, KeyRecoveryRequest, RecoveredKeys, RevokeRequest,
 };
 use cmp_core::crypto::{CryptoProvider, SecureRandom, SigningKey};
 use cmp_core::message::{ParsedMessage, describe, oid_name};
 use cmp_core::protection::{MacScheme, Protector};
 use cmp_core::trust::TrustStore;
-use cmp_crypto_rustcrypto::{KeyAlgorithm, PrivateKey, RustCryptoProvider};
+use cmp_crypto_rustcrypto::envelope::key_type_identifier;
+use cmp_crypto_rustcrypto::{EnvelopeKey, KeyAlgorithm, PrivateKey, RustCryptoProvider};
 use der::Encode;
 use der::asn1::ObjectIdentifier;
 use der::pem::LineEnding;
@@ -138,6 +139,31 @@ pub(crate) struct EnrollArgs {
     /// Write the generated key here (PKCS#8 PEM), before the request is sent
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub(crate) keyout: Option<PathBuf>,
+    /// Central key generation (RFC 9483 4.1.6): the PKI generates a key of --keyalg's type
+    /// and returns it encrypted for our --key (RSA, EC) or --secret
+    #[arg(long = "central-keygen", help_heading = "Request")]
+    pub(crate) central_keygen: bool,
+    /// Central key generation: write the delivered private key here (PKCS#8 PEM)
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub(crate) newkeyout: Option<PathBuf>,
+}
+
+/// krr.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct KrrArgs {
+    #[command(flatten)]
+    pub(crate) conn: ConnArgs,
+    #[command(flatten)]
+    pub(crate) prot: ProtArgs,
+    /// Whose keys to recover, /CN=a/O=b or CN=a,O=b; default: the subject of --cert
+    #[arg(long, value_name = "DN", help_heading = "Request")]
+    pub(crate) subject: Option<String>,
+    /// Write the certificates of the recovered keys here (PEM bundle, in the server's order)
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub(crate) certout: Option<PathBuf>,
+    /// Write the recovered private keys here (PKCS#8 PEM, one after another, same order)
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub(crate) newkeyout: Option<PathBuf>,
 }
 
 /// What every certificate request shares: confirmation and where the
@@ -256,6 +282,14 @@ pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
             .map(|c| c.tbs_certificate().subject().clone()),
     };
 
+    if args.central_keygen {
+        return run_central_keygen(kind, args, subject, old_cert, config, exchange, &prot);
+    }
+    if args.newkeyout.is_some() {
+        return Err(usage(
+            "--newkeyout writes a key the PKI generated: add --central-keygen",
+        ));
+    }
     let key = match &args.newkey {
         Some(p) => {
             if args.keyout.is_some() {
@@ -296,6 +330,111 @@ pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
     write_issued(&issued, &args.issue)?;
     if let Some(p) = &args.keyout {
         println!("  key written to {}", p.display());
+    }
+    Ok(())
+}
+
+/// `cmp ir|cr|kur --central-keygen`.
+fn run_central_keygen(
+    kind: EnrollKind,
+    args: &EnrollArgs,
+    subject: Option<Name>,
+    old_cert: Option<Certificate>,
+    config: ClientConfig,
+    mut exchange: Exchange,
+    prot: &Protection,
+) -> CliResult<()> {
+    if args.newkey.is_some() || args.keyout.is_some() {
+        return Err(usage(
+            "--central-keygen: the PKI makes the key; use --newkeyout, not --newkey/--keyout",
+        ));
+    }
+    let alg = KeyAlgorithm::from_name(&args.keyalg)
+        .ok_or_else(|| usage(format!("unknown --keyalg {:?}", args.keyalg)))?;
+    let mut request = EnrollRequest::central_keygen(
+        kind,
+        subject,
+        Some(key_type_identifier(alg)),
+        prot.opener.clone(),
+    );
+    if kind == EnrollKind::Kur {
+        request.old_cert = old_cert;
+    }
+    let mut tx = ClientTransaction::start_enroll(config, &request, Timestamp::now())?;
+    let outcome = drive(&mut tx, &mut exchange).map_err(|e| prot.hint(e))?;
+    let issued = outcome
+        .issued
+        .ok_or_else(|| internal("the transaction completed without a certificate"))?;
+    report_issued(&issued, outcome.polls);
+    write_issued(&issued, &args.issue)?;
+    let delivered = issued
+        .private_key
+        .as_ref()
+        .ok_or_else(|| internal("central key generation completed without a key"))?;
+    let key = PrivateKey::from_pkcs8_der(delivered.as_bytes())
+        .map_err(|e| CliError::from(cmp_core::Error::from(e)))?;
+    println!("  key: generated by the PKI ({})", alg.name());
+    match &args.newkeyout {
+        Some(p) => {
+            files::write_key(p, &key)?;
+            println!("  key written to {}", p.display());
+        }
+        None => eprintln!("cmp: warning: the delivered key is not saved (use --newkeyout FILE)"),
+    }
+    Ok(())
+}
+
+/// `cmp krr`.
+pub(crate) fn run_krr(args: &KrrArgs) -> CliResult<()> {
+    let mut exchange = Exchange::new(&args.conn)?;
+    let prot = Protection::load(&args.prot)?;
+    let config = prot.config(&args.conn)?;
+    let subject = match &args.subject {
+        Some(s) => Some(parse_dn(s).map_err(CliError::Usage)?),
+        None => prot
+            .cert
+            .as_ref()
+            .map(|c| c.tbs_certificate().subject().clone()),
+    };
+    if subject.is_none() {
+        return Err(usage(
+            "krr needs whose keys to recover: --subject DN (or --cert)",
+        ));
+    }
+    let request = KeyRecoveryRequest::new(subject, prot.opener.clone());
+    let mut tx = ClientTransaction::start_krr(config, &request, Timestamp::now())?;
+    let outcome = drive(&mut tx, &mut exchange).map_err(|e| prot.hint(e))?;
+    let recovered = outcome
+        .recovered
+        .ok_or_else(|| internal("the transaction completed without recovered keys"))?;
+    println!(
+        "keys recovered: {} ({} key{})",
+        recovered.status,
+        recovered.keys.len(),
+        plural(recovered.keys.len())
+    );
+    let mut certs = Vec::new();
+    let mut pem = String::new();
+    for k in &recovered.keys {
+        println!("  {}", cert_line(&k.cert));
+        certs.push(k.cert.clone());
+        let key = PrivateKey::from_pkcs8_der(k.private_key.as_bytes())
+            .map_err(|e| CliError::from(cmp_core::Error::from(e)))?;
+        let text = key
+            .to_pkcs8_pem()
+            .map_err(|e| CliError::from(cmp_core::Error::from(e)))?;
+        pem.push_str(&text);
+    }
+    if let Some(p) = &args.certout {
+        files::write_certs(p, &certs)?;
+        println!("  certificates written to {}", p.display());
+    }
+    match &args.newkeyout {
+        Some(p) => {
+            files::write_file(p, pem.as_bytes(), true)?;
+            println!("  keys written to {}", p.display());
+        }
+        None => eprintln!("cmp: warning: the recovered keys are not saved (use --newkeyout FILE)"),
     }
     Ok(())
 }
@@ -376,6 +515,8 @@ struct Protection {
     trusted: Vec<Certificate>,
     recipient: Option<Name>,
     expected_sender: Option<Name>,
+    /// Opens keys the PKI delivers: our --key with --cert, or the --secret.
+    opener: Arc<EnvelopeKey>,
 }
 
 impl Protection {
@@ -389,11 +530,12 @@ impl Protection {
                 "choose one protection: --ref/--secret (MAC) or --cert/--key (signature)",
             ));
         }
-        let (protector, cert) = if mac {
+        let (protector, cert, opener) = if mac {
             let (Some(reference), Some(secret)) = (&args.reference, &args.secret) else {
                 return Err(usage("MAC protection needs both --ref and --secret"));
             };
             let secret = files::read_secret(secret)?;
+            let opener = Arc::new(EnvelopeKey::password(&secret));
             let scheme = match args.mac {
                 MacArg::Pbm => MacScheme::PBM_SHA256,
                 MacArg::Pbmac1 => MacScheme::PBMAC1_SHA256,
@@ -405,6 +547,7 @@ impl Protection {
                     scheme,
                 },
                 None,
+                opener,
             )
         } else if sig {
             let (Some(cert_path), Some(key_path)) = (&args.cert, &args.key) else {
@@ -423,6 +566,7 @@ impl Protection {
             let mut pool = cert_file;
             pool.extend(untrusted.iter().cloned());
             let chain = files::own_chain(&cert, &pool);
+            let opener = Arc::new(EnvelopeKey::private_key(key.clone(), cert.clone()));
             let key: Arc<dyn SigningKey> = Arc::new(key);
             (
                 Protector::Signature {
@@ -431,6 +575,7 @@ impl Protection {
                     chain,
                 },
                 Some(cert),
+                opener,
             )
         } else {
             return Err(usage(
@@ -456,6 +601,7 @@ impl Protection {
             trusted,
             recipient,
             expected_sender,
+            opener,
         })
     }
 
@@ -886,6 +1032,7 @@ struct Outcome {
     issued: Option<IssuedCertificate>,
     revoked: Option<PkiStatusInfo>,
     general: Option<Vec<InfoTypeAndValue>>,
+    recovered: Option<RecoveredKeys>,
     /// How often the server told us to wait.
     polls: usize,
 }
@@ -958,6 +1105,10 @@ fn on_event(
         }
         ClientEvent::GeneralResponse(content) => {
             outcome.general = Some(content);
+            Ok(false)
+        }
+        ClientEvent::KeysRecovered(keys) => {
+            outcome.recovered = Some(keys);
             Ok(false)
         }
     }

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use cmp_core::client::EnrollKind;
 
-use crate::client_cmd::{EnrollArgs, GenmArgs, P10crArgs, RrArgs};
+use crate::client_cmd::{EnrollArgs, GenmArgs, KrrArgs, P10crArgs, RrArgs};
 use crate::error::{CliResult, EXIT_LOCAL};
 
 const AFTER_HELP: &str = "\
@@ -62,6 +62,9 @@ enum Command {
     /// Ask the server for CA certificates, root CA updates, templates or CRLs (genm/genp).
     #[command(after_help = AFTER_HELP)]
     Genm(GenmArgs),
+    /// Recover archived private keys (krr/krp).
+    #[command(after_help = AFTER_HELP)]
+    Krr(KrrArgs),
     /// Run the reference CA server (CMP over HTTP, RFC 9811).
     Serve(serve::ServeArgs),
     /// Build a CA announcement file: root CA key update (ckuann), certificate
@@ -84,6 +87,7 @@ fn run(command: Command) -> CliResult<()> {
         Command::P10cr(args) => client_cmd::run_p10cr(&args),
         Command::Rr(args) => client_cmd::run_rr(&args),
         Command::Genm(args) => client_cmd::run_genm(&args),
+        Command::Krr(args) => client_cmd::run_krr(&args),
         Command::Serve(args) => serve::run(args).map_err(error::CliError::Io),
         Command::Announce(args) => announce_cmd::run_announce(&args),
         Command::CheckAnnouncement(args) => announce_cmd::run_check(&args),

@@ -15,7 +15,10 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
+use cms::enveloped_data::EnvelopedData;
+use der::asn1::ObjectIdentifier;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use x509_cert::Certificate;
 
 /// A failure inside the crypto provider.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -300,6 +303,43 @@ pub trait CryptoProvider: SecureRandom {
         Err(CryptoError::Unsupported("AES-CBC"))
     }
 
+    /// Generate a new key pair of the type `algorithm` names (the algorithm of
+    /// a certificate template's public key: `id-ecPublicKey` with a named
+    /// curve, `rsaEncryption`, `id-Ed25519`, ...) and return its private key
+    /// as PKCS#8 DER (central key generation, RFC 9483 section 4.1.6).
+    ///
+    /// The default returns [`CryptoError::Unsupported`].
+    fn generate_key(
+        &self,
+        algorithm: &AlgorithmIdentifierOwned,
+    ) -> Result<der::zeroize::Zeroizing<Vec<u8>>, CryptoError> {
+        let _ = algorithm;
+        Err(CryptoError::Unsupported("central key generation"))
+    }
+
+    /// The public key belonging to a PKCS#8 DER private key.
+    ///
+    /// The default returns [`CryptoError::Unsupported`].
+    fn public_key_of(&self, private_key: &[u8]) -> Result<SubjectPublicKeyInfoOwned, CryptoError> {
+        let _ = private_key;
+        Err(CryptoError::Unsupported("public key of a private key"))
+    }
+
+    /// Encrypt `content` (of CMS content type `content_type`) for
+    /// `recipient` in a CMS EnvelopedData (RFC 5652 section 6) with a fresh
+    /// AES content-encryption key.
+    ///
+    /// The default returns [`CryptoError::Unsupported`].
+    fn seal_envelope(
+        &self,
+        recipient: EnvelopeRecipient<'_>,
+        content_type: ObjectIdentifier,
+        content: &[u8],
+    ) -> Result<EnvelopedData, CryptoError> {
+        let _ = (recipient, content_type, content);
+        Err(CryptoError::Unsupported("EnvelopedData"))
+    }
+
     /// Compare two byte strings in constant time (for MAC verification).
     ///
     /// The default uses `subtle`; a backend may override it.
@@ -359,3 +399,70 @@ impl fmt::Debug for dyn DecapsulationKey {
 
 /// Boxed signing key, the form credentials hold.
 pub type BoxedSigningKey = Box<dyn SigningKey>;
+
+/// Whom a CMS EnvelopedData is encrypted for, and so which RecipientInfo it
+/// carries (RFC 9483 section 4.1.6, algorithms of RFC 9481 section 4).
+///
+/// Non-exhaustive: more recipient kinds (KEM) may follow; a backend answers
+/// those it does not implement with [`CryptoError::Unsupported`].
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum EnvelopeRecipient<'a> {
+    /// KeyTransRecipientInfo: the content-encryption key encrypted with
+    /// RSA-OAEP to the public key of this (RSA) certificate.
+    KeyTransport(&'a Certificate),
+    /// KeyAgreeRecipientInfo: ephemeral-static ECDH with the public key of
+    /// this (EC) certificate, X9.63 KDF and AES key wrap.
+    KeyAgreement(&'a Certificate),
+    /// PasswordRecipientInfo: PBKDF2 from this shared secret and AES key wrap.
+    Password(&'a [u8]),
+}
+
+/// Why an EnvelopedData could not be opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// No RecipientInfo is addressed to this key or password.
+    NotForUs,
+    /// A RecipientInfo is addressed to us, but the key or the content does
+    /// not decrypt (wrong key or password, corrupted data, bad padding).
+    DecryptFailed,
+    /// The envelope uses an algorithm this backend does not implement.
+    Unsupported(&'static str),
+    /// The envelope is malformed (the text says how).
+    Malformed(&'static str),
+}
+
+impl fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotForUs => f.write_str("no recipient info is addressed to us"),
+            Self::DecryptFailed => f.write_str("the envelope does not decrypt"),
+            Self::Unsupported(what) => write!(f, "unsupported envelope algorithm: {what}"),
+            Self::Malformed(what) => write!(f, "malformed envelope: {what}"),
+        }
+    }
+}
+
+impl core::error::Error for EnvelopeError {}
+
+/// Something that opens CMS EnvelopedData addressed to its holder: a
+/// private key (RSA key transport, ECDH key agreement) or a password.
+///
+/// The client of central key generation and key recovery uses one to
+/// decrypt the private keys it receives; the default implementation is
+/// `cmp_crypto_rustcrypto::EnvelopeKey`. An HSM can implement it too.
+pub trait EnvelopeOpener: Send + Sync {
+    /// Decrypt `envelope` and return its content (whose content type is
+    /// `envelope.encrypted_content.content_type`).
+    fn open(
+        &self,
+        envelope: &EnvelopedData,
+    ) -> Result<der::zeroize::Zeroizing<Vec<u8>>, EnvelopeError>;
+}
+
+impl fmt::Debug for dyn EnvelopeOpener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EnvelopeOpener")
+    }
+}

@@ -132,6 +132,18 @@ pub enum Error {
     /// A valid certificate for the requested key exists already.
     DuplicateCertReq,
 
+    // ----- remote: delivered private keys (central key generation, key recovery) -----
+    /// The EnvelopedData with a delivered private key has no RecipientInfo
+    /// for our key or password.
+    KeyNotForUs,
+    /// The EnvelopedData with a delivered private key does not decrypt, or
+    /// its content is malformed (the text says how).
+    KeyDecryptFailed(&'static str),
+    /// The SignedData around a delivered private key does not verify.
+    KeySignatureInvalid,
+    /// A delivered private key does not belong to the certificate's public key.
+    KeyMismatch,
+
     // ----- peer -----
     /// The peer answered with an authenticated error message or a failing
     /// PKIStatusInfo (rejection).
@@ -234,6 +246,10 @@ impl Error {
             Self::WrongAuthority => 417,
             Self::CertRevoked => 418,
             Self::DuplicateCertReq => 419,
+            Self::KeyNotForUs => 420,
+            Self::KeyDecryptFailed(_) => 421,
+            Self::KeySignatureInvalid => 422,
+            Self::KeyMismatch => 423,
             Self::Peer(_) => 500,
             Self::UnauthenticatedError(_) => 501,
         }
@@ -278,6 +294,10 @@ impl Error {
             Self::WrongAuthority => "CMP_WRONG_AUTHORITY",
             Self::CertRevoked => "CMP_CERT_REVOKED",
             Self::DuplicateCertReq => "CMP_DUPLICATE_CERT_REQ",
+            Self::KeyNotForUs => "CMP_KEY_NOT_FOR_US",
+            Self::KeyDecryptFailed(_) => "CMP_KEY_DECRYPT_FAILED",
+            Self::KeySignatureInvalid => "CMP_KEY_SIGNATURE_INVALID",
+            Self::KeyMismatch => "CMP_KEY_MISMATCH",
             Self::Peer(_) => "CMP_PEER_ERROR",
             Self::UnauthenticatedError(_) => "CMP_UNAUTHENTICATED_ERROR",
         }
@@ -323,6 +343,9 @@ impl Error {
             Self::WrongAuthority => FailureBit::WrongAuthority,
             Self::CertRevoked => FailureBit::CertRevoked,
             Self::DuplicateCertReq => FailureBit::DuplicateCertReq,
+            Self::KeyNotForUs | Self::KeyMismatch => FailureBit::IncorrectData,
+            Self::KeyDecryptFailed(_) => FailureBit::BadDataFormat,
+            Self::KeySignatureInvalid => FailureBit::BadMessageCheck,
             Self::Peer(_) | Self::UnauthenticatedError(_) => FailureBit::SystemUnavail,
         }
     }
@@ -372,6 +395,10 @@ impl Error {
             Error::WrongAuthority,
             Error::CertRevoked,
             Error::DuplicateCertReq,
+            Error::KeyNotForUs,
+            Error::KeyDecryptFailed("x"),
+            Error::KeySignatureInvalid,
+            Error::KeyMismatch,
             Error::Peer(failure.clone()),
             Error::UnauthenticatedError(failure),
         ];
@@ -413,6 +440,10 @@ impl Error {
                 | Error::WrongAuthority
                 | Error::CertRevoked
                 | Error::DuplicateCertReq
+                | Error::KeyNotForUs
+                | Error::KeyDecryptFailed(_)
+                | Error::KeySignatureInvalid
+                | Error::KeyMismatch
                 | Error::Peer(_)
                 | Error::UnauthenticatedError(_) => {}
             }
@@ -469,6 +500,18 @@ impl fmt::Display for Error {
             Self::WrongAuthority => f.write_str("request addressed to another authority"),
             Self::CertRevoked => f.write_str("certificate already revoked"),
             Self::DuplicateCertReq => f.write_str("a certificate for this key exists already"),
+            Self::KeyNotForUs => {
+                f.write_str("the delivered private key is not encrypted for our key or password")
+            }
+            Self::KeyDecryptFailed(why) => {
+                write!(f, "the delivered private key does not decrypt: {why}")
+            }
+            Self::KeySignatureInvalid => {
+                f.write_str("the signature over the delivered private key does not verify")
+            }
+            Self::KeyMismatch => {
+                f.write_str("the delivered private key does not match the certificate")
+            }
             Self::Peer(failure) => write!(f, "peer reported {failure}"),
             Self::UnauthenticatedError(failure) => {
                 write!(f, "unauthenticated error message (not trusted): {failure}")

@@ -16,6 +16,8 @@
 //! - [`client`]: end-entity transactions (ir, cr, kur, p10cr, rr, genm,
 //!   polling, confirmation);
 //! - [`server`]: the RA/CA responder with a [`server::TransactionStore`];
+//! - [`keygen`]: delivered private keys (central key generation, key
+//!   recovery): signed key packages in CMS EnvelopedData;
 //! - [`ra`]: forwarding with replaced protection, nested messages;
 //! - [`trust`]: certificate path validation for CMP signers;
 //! - [`transport`]: RFC 9811 HTTP paths and reply classification, RFC 9482
@@ -87,6 +89,7 @@ pub mod client;
 pub mod crypto;
 pub mod error;
 pub mod kem;
+pub mod keygen;
 pub mod limits;
 pub mod message;
 pub mod pop;

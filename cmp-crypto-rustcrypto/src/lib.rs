@@ -12,7 +12,12 @@
 //!   ML-KEM; the provider encapsulates to ML-KEM public keys.
 //! - [`ReferenceCa`] (module [`ca`]) is a small certification authority for
 //!   tests, demos and the CLI server: it issues certificates with the
-//!   `x509-cert` builder, revokes them, signs CRLs and saves its records.
+//!   `x509-cert` builder, revokes them, signs CRLs and saves its records;
+//!   [`KeyArchive`] keeps centrally generated keys for key recovery.
+//! - [`EnvelopeKey`] (module [`envelope`]) opens the CMS EnvelopedData of
+//!   delivered private keys (central key generation, key recovery), and the
+//!   provider seals them: RSA-OAEP key transport, ECDH key agreement,
+//!   password (PBKDF2 and AES key wrap).
 //!
 //! ## Cargo features
 //!
@@ -65,6 +70,7 @@ extern crate alloc;
 
 #[cfg(feature = "ml-kem")]
 mod aes_ops;
+pub mod archive;
 pub mod ca;
 #[cfg(not(all(
     feature = "p384",
@@ -73,6 +79,7 @@ pub mod ca;
     feature = "ml-dsa"
 )))]
 mod disabled;
+pub mod envelope;
 mod hash;
 mod kem_key;
 mod keys;
@@ -85,8 +92,10 @@ mod rng;
 mod rsa_pss;
 mod verify;
 
+pub use archive::{ArchivedKey, KeyArchive};
 pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation, RootKeyUpdate};
 pub use der::zeroize::Zeroizing;
+pub use envelope::EnvelopeKey;
 pub use kem_key::KemPrivateKey;
 pub use keys::{KeyAlgorithm, PrivateKey};
 pub use provider::{DEFAULT_PROVIDER, RustCryptoProvider, provider};

@@ -2,13 +2,16 @@
 
 use alloc::vec::Vec;
 
+use cmp_core::crypto::EnvelopeRecipient;
 use cmp_core::crypto::{
     CryptoError, CryptoProvider, DigestAlgorithm, Encapsulated, HmacAlgorithm, KemAlgorithm,
     SecureRandom, SignatureAlgorithm,
 };
+use der::asn1::ObjectIdentifier;
+use der::zeroize::Zeroizing;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-use crate::{hash, rng, verify};
+use crate::{envelope, hash, rng, verify};
 
 /// The crypto provider built on the RustCrypto crates and the operating
 /// system's random number generator.
@@ -122,5 +125,25 @@ impl CryptoProvider for RustCryptoProvider {
         iterations: u64,
     ) -> Result<Vec<u8>, CryptoError> {
         Ok(hash::iterate_digest(alg, input, iterations))
+    }
+
+    fn generate_key(
+        &self,
+        algorithm: &AlgorithmIdentifierOwned,
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        envelope::generate_key(algorithm)
+    }
+
+    fn public_key_of(&self, private_key: &[u8]) -> Result<SubjectPublicKeyInfoOwned, CryptoError> {
+        envelope::public_key_of(private_key)
+    }
+
+    fn seal_envelope(
+        &self,
+        recipient: EnvelopeRecipient<'_>,
+        content_type: ObjectIdentifier,
+        content: &[u8],
+    ) -> Result<cms::enveloped_data::EnvelopedData, CryptoError> {
+        envelope::seal(recipient, content_type, content)
     }
 }

@@ -8,6 +8,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The result of every fallible function: `CMP_OK` (0) or an error
 /// code. Codes 100–501 are the `cmp_core::Error` codes of docs/errors.md,
+/// 600–616 the announcement checks (`cmp_core::announce::AnnounceError`),
+/// 700–708 CoAP framing (`cmp_core::transport::coap::CoapError`), all
 /// shared with the Rust, Python and Node bindings; 900–902 are conditions
 /// of the C boundary itself.
 #[repr(u32)]
@@ -87,10 +89,70 @@ pub enum cmp_result {
     CMP_CERT_REVOKED = 418,
     /// A valid certificate for the requested key exists already.
     CMP_DUPLICATE_CERT_REQ = 419,
+    /// A delivered private key (central key generation, key recovery) is not encrypted for our key or password.
+    CMP_KEY_NOT_FOR_US = 420,
+    /// A delivered private key does not decrypt, or its key package is malformed.
+    CMP_KEY_DECRYPT_FAILED = 421,
+    /// The SignedData around a delivered private key does not verify.
+    CMP_KEY_SIGNATURE_INVALID = 422,
+    /// A delivered private key does not belong to the certificate.
+    CMP_KEY_MISMATCH = 423,
     /// The server answered with an authenticated error or a rejection; see cmp_transaction_peer_status().
     CMP_PEER_ERROR = 500,
     /// The server answered with an error message that is not protected: reported, never trusted.
     CMP_UNAUTHENTICATED_ERROR = 501,
+    /// The body is not ckuann, cann, rann or crlann (announcement check).
+    CMP_NOT_AN_ANNOUNCEMENT = 600,
+    /// Ckuann without newWithOld (announcement check).
+    CMP_MISSING_NEW_WITH_OLD = 601,
+    /// NewWithOld is not issued by one of our trust anchors (announcement check).
+    CMP_UNKNOWN_OLD_ROOT = 602,
+    /// NewWithOld does not verify with the old root key (announcement check).
+    CMP_NEW_WITH_OLD_SIGNATURE = 603,
+    /// NewWithOld certifies another key than newWithNew (announcement check).
+    CMP_NEW_WITH_OLD_KEY_MISMATCH = 604,
+    /// NewWithNew is not self-signed (announcement check).
+    CMP_NEW_WITH_NEW_NOT_SELF_SIGNED = 605,
+    /// NewWithNew lacks basicConstraints cA (announcement check).
+    CMP_NEW_ROOT_NOT_CA = 606,
+    /// NewWithNew is expired, not yet valid or has bad extensions (announcement check).
+    CMP_NEW_ROOT_NOT_VALID = 607,
+    /// The new root key is the old one (announcement check).
+    CMP_KEY_NOT_CHANGED = 608,
+    /// The three certificates do not carry the old root's name (announcement check).
+    CMP_ROOT_NAME_MISMATCH = 609,
+    /// OldWithNew does not verify with the new root key (announcement check).
+    CMP_OLD_WITH_NEW_SIGNATURE = 610,
+    /// OldWithNew certifies another key than the old root's (announcement check).
+    CMP_OLD_WITH_NEW_KEY_MISMATCH = 611,
+    /// Cann: the certificate does not validate to a trust anchor (announcement check).
+    CMP_ANNOUNCED_CERT_NOT_TRUSTED = 612,
+    /// Rann: status is not revocationWarning / revocationNotification (announcement check).
+    CMP_BAD_REVOCATION_STATUS = 613,
+    /// Crlann without CRLs (announcement check).
+    CMP_EMPTY_CRL_ANNOUNCEMENT = 614,
+    /// Crlann: no trusted CA is the CRL's issuer (announcement check).
+    CMP_CRL_ISSUER_UNKNOWN = 615,
+    /// Crlann: the CRL signature does not verify (announcement check).
+    CMP_CRL_SIGNATURE = 616,
+    /// Block size exponent 7 (reserved) (CoAP framing).
+    CMP_COAP_RESERVED_BLOCK_SIZE = 700,
+    /// A Block option value longer than 3 bytes (CoAP framing).
+    CMP_COAP_BLOCK_OPTION_TOO_LONG = 701,
+    /// A block number above 2^20 - 1 (CoAP framing).
+    CMP_COAP_BLOCK_NUMBER_TOO_LARGE = 702,
+    /// The path MTU cannot carry a 16-byte block (CoAP framing).
+    CMP_COAP_MTU_TOO_SMALL = 703,
+    /// A block that does not continue where the previous ended (CoAP framing).
+    CMP_COAP_BLOCK_OUT_OF_ORDER = 704,
+    /// A non-last block not of the block size, or a last block longer (CoAP framing).
+    CMP_COAP_WRONG_BLOCK_LENGTH = 705,
+    /// The block size grew during a transfer (CoAP framing).
+    CMP_COAP_BLOCK_SIZE_INCREASED = 706,
+    /// The reassembled body exceeds the cap (CoAP framing).
+    CMP_COAP_TOO_LARGE = 707,
+    /// A block after the last one (CoAP framing).
+    CMP_COAP_ALREADY_COMPLETE = 708,
     /// A required pointer argument was NULL (C boundary only).
     CMP_NULL_POINTER = 900,
     /// The output buffer is NULL or too small; the needed size was stored (C boundary only).
@@ -166,8 +228,38 @@ result_names!(
     CMP_WRONG_AUTHORITY,
     CMP_CERT_REVOKED,
     CMP_DUPLICATE_CERT_REQ,
+    CMP_KEY_NOT_FOR_US,
+    CMP_KEY_DECRYPT_FAILED,
+    CMP_KEY_SIGNATURE_INVALID,
+    CMP_KEY_MISMATCH,
     CMP_PEER_ERROR,
     CMP_UNAUTHENTICATED_ERROR,
+    CMP_NOT_AN_ANNOUNCEMENT,
+    CMP_MISSING_NEW_WITH_OLD,
+    CMP_UNKNOWN_OLD_ROOT,
+    CMP_NEW_WITH_OLD_SIGNATURE,
+    CMP_NEW_WITH_OLD_KEY_MISMATCH,
+    CMP_NEW_WITH_NEW_NOT_SELF_SIGNED,
+    CMP_NEW_ROOT_NOT_CA,
+    CMP_NEW_ROOT_NOT_VALID,
+    CMP_KEY_NOT_CHANGED,
+    CMP_ROOT_NAME_MISMATCH,
+    CMP_OLD_WITH_NEW_SIGNATURE,
+    CMP_OLD_WITH_NEW_KEY_MISMATCH,
+    CMP_ANNOUNCED_CERT_NOT_TRUSTED,
+    CMP_BAD_REVOCATION_STATUS,
+    CMP_EMPTY_CRL_ANNOUNCEMENT,
+    CMP_CRL_ISSUER_UNKNOWN,
+    CMP_CRL_SIGNATURE,
+    CMP_COAP_RESERVED_BLOCK_SIZE,
+    CMP_COAP_BLOCK_OPTION_TOO_LONG,
+    CMP_COAP_BLOCK_NUMBER_TOO_LARGE,
+    CMP_COAP_MTU_TOO_SMALL,
+    CMP_COAP_BLOCK_OUT_OF_ORDER,
+    CMP_COAP_WRONG_BLOCK_LENGTH,
+    CMP_COAP_BLOCK_SIZE_INCREASED,
+    CMP_COAP_TOO_LARGE,
+    CMP_COAP_ALREADY_COMPLETE,
     CMP_NULL_POINTER,
     CMP_BUFFER_TOO_SMALL,
     CMP_PANIC,

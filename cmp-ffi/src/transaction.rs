@@ -127,6 +127,10 @@ impl cmp_transaction {
                 Ok(cmp_event::CMP_EVENT_GENERAL_RESPONSE)
             }
             Ok(ClientEvent::Completed) => Ok(cmp_event::CMP_EVENT_COMPLETED),
+            // The C API starts no key recovery, so none can complete.
+            Ok(ClientEvent::KeysRecovered(_)) => Err(Failure::Core(Error::Usage(
+                "key recovery is not available through the C API",
+            ))),
             Err(e) => {
                 if let Error::Peer(p) | Error::UnauthenticatedError(p) = &e {
                     self.peer = Some(p.clone());

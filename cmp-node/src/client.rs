@@ -303,6 +303,13 @@ fn step_of(event: ClientEvent) -> Res<Step> {
             }
         }
         ClientEvent::Completed => Step::Completed,
+        // The Node API starts no key recovery, so none can complete.
+        ClientEvent::KeysRecovered(_) => {
+            return Err(cmp_core::Error::Usage(
+                "key recovery is not available through the Node API",
+            )
+            .into());
+        }
     })
 }
 
@@ -588,7 +595,7 @@ impl ClientTransaction {
     /// "ir", "cr", "kur", "p10cr", "rr" or "genm".
     #[napi(
         getter,
-        ts_return_type = "'ir' | 'cr' | 'kur' | 'p10cr' | 'rr' | 'genm'"
+        ts_return_type = "'ir' | 'cr' | 'kur' | 'p10cr' | 'rr' | 'genm' | 'krr'"
     )]
     pub fn kind(&self) -> &'static str {
         match self.tx.kind() {
@@ -599,6 +606,7 @@ impl ClientTransaction {
             TransactionKind::P10cr => "p10cr",
             TransactionKind::Revoke => "rr",
             TransactionKind::Genm => "genm",
+            TransactionKind::KeyRecovery => "krr",
         }
     }
 

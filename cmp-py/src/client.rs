@@ -501,7 +501,7 @@ impl PyClientTransaction {
         out(self.tx.transaction_id())
     }
 
-    /// "ir", "cr", "kur", "p10cr", "rr" or "genm".
+    /// "ir", "cr", "kur", "p10cr", "rr", "genm" or "krr".
     #[getter]
     fn kind(&self) -> &'static str {
         use cmp_core::client::TransactionKind as K;
@@ -513,6 +513,7 @@ impl PyClientTransaction {
             K::P10cr => "p10cr",
             K::Revoke => "rr",
             K::Genm => "genm",
+            K::KeyRecovery => "krr",
         }
     }
 
@@ -703,5 +704,11 @@ fn step(py: Python<'_>, event: ClientEvent) -> PyResult<Py<PyAny>> {
             .into_any()
         }
         ClientEvent::Completed => Py::new(py, Completed)?.into_any(),
+        // The Python API starts no key recovery, so none can complete.
+        ClientEvent::KeysRecovered(_) => {
+            return Err(to_py_err(cmp_core::Error::Usage(
+                "key recovery is not available through the Python API",
+            )));
+        }
     })
 }

@@ -275,6 +275,7 @@ fn request_kind_name(k: RequestKind) -> &'static str {
         RequestKind::P10cr => "p10cr",
         RequestKind::Revoke => "rr",
         RequestKind::Genm => "genm",
+        RequestKind::KeyRecovery => "krr",
     }
 }
 
@@ -313,7 +314,7 @@ fn crl_reason(p: &PendingRequest) -> Option<u8> {
 
 #[pymethods]
 impl PyPendingRequest {
-    /// "ir", "cr", "kur", "p10cr", "rr" or "genm".
+    /// "ir", "cr", "kur", "p10cr", "rr", "genm" or "krr".
     #[getter]
     fn kind(&self) -> PyResult<&'static str> {
         Ok(request_kind_name(self.get()?.kind()))
@@ -746,6 +747,11 @@ impl FakeCa {
                 }
                 p.respond_genp(content, now)
             }
+            // This server archives no keys.
+            RequestKind::KeyRecovery => p.reject(
+                PkiStatusInfo::rejection(FailureBit::BadCertId, "no archived keys"),
+                now,
+            ),
         }
     }
 

@@ -421,6 +421,11 @@ pub fn decide(decision: Decision, p: PendingRequest, now: Timestamp) -> Reply {
         }
         (Decision::Issue, RequestKind::Revoke) => p.revoke(now),
         (Decision::Issue, RequestKind::Genm) => p.respond_genp(Vec::new(), now),
+        // no archived keys in the fuzz PKI
+        (Decision::Issue, RequestKind::KeyRecovery) => p.reject(
+            PkiStatusInfo::rejection(cmp_core::asn1::FailureBit::BadCertId, "fuzz"),
+            now,
+        ),
         (Decision::Wait, _) => p.wait(0, now),
         (Decision::Reject, _) => p.reject(
             PkiStatusInfo::rejection(cmp_core::asn1::FailureBit::BadRequest, "fuzz"),

@@ -29,10 +29,14 @@ use cmp_core::asn1::{
     InfoTypeAndValue, InfoValue, PkiStatusInfo, RootCaKeyUpdateContent, oid,
 };
 use cmp_core::client::EnrollKind;
+use cmp_core::keygen::KeyGenAuthority;
 use cmp_core::server::{PendingRequest, Reply, RequestKind};
 use cmp_core::verify::Authenticated;
 use cmp_core::{Error, Timestamp};
-use cmp_crypto_rustcrypto::{CaError, IssueRequest, ReferenceCa};
+use cmp_crypto_rustcrypto::envelope::key_type_identifier;
+use cmp_crypto_rustcrypto::{
+    CaError, IssueRequest, KeyAlgorithm, KeyArchive, ReferenceCa, Zeroizing,
+};
 use der::Decode;
 use der::asn1::{Any, ObjectIdentifier};
 use der::oid::AssociatedOid as _;
@@ -72,6 +76,9 @@ pub(crate) struct Policy {
     pub(crate) outcomes: Vec<Outcome>,
     /// A root CA key update to offer in answer to genm rootCaKeyUpdate.
     pub(crate) root_update: Option<RootCaKeyUpdateContent>,
+    /// Centrally generated keys, for key recovery (kept in memory only: a
+    /// restart with --state forgets them).
+    archive: KeyArchive,
 }
 
 fn rejection(bit: FailureBit, text: &str) -> PkiStatusInfo {
@@ -108,6 +115,7 @@ impl Policy {
             poll,
             outcomes: Vec::new(),
             root_update: None,
+            archive: KeyArchive::new(),
         }
     }
 
@@ -181,6 +189,7 @@ impl Policy {
             RequestKind::Enroll(_) | RequestKind::P10cr => self.enroll(p, now),
             RequestKind::Revoke => self.revoke(p, now),
             RequestKind::Genm => self.general_message(p, now),
+            RequestKind::KeyRecovery => self.key_recovery(p, now),
         };
         result.unwrap_or_else(|e| {
             self.note(format!("failed: {e}"), true);
@@ -237,6 +246,9 @@ impl Policy {
     }
 
     fn enroll(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        if p.central_keygen_requested() {
+            return self.enroll_central(p, now);
+        }
         let Some(public_key) = p.public_key().cloned() else {
             return self.reject(p, FailureBit::BadCertTemplate, "public key missing", now);
         };
@@ -477,6 +489,117 @@ impl Policy {
             true,
         );
         p.revoke(now)
+    }
+
+    /// The CA as key generation authority.
+    fn kga(&self) -> KeyGenAuthority {
+        KeyGenAuthority::new(
+            std::sync::Arc::new(self.ca.signing_key().clone()),
+            self.ca.certificate().clone(),
+        )
+    }
+
+    /// Central key generation (ir/cr without a key): a key of the requested
+    /// type (default EC P-256), certified, signed by the CA, encrypted for
+    /// the requester, and archived for key recovery.
+    fn enroll_central(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        let (key, public_key) = match p.generate_key(&key_type_identifier(KeyAlgorithm::EcP256)) {
+            Ok(k) => k,
+            Err(e) => return self.reject(p, FailureBit::BadAlg, &e.to_string(), now),
+        };
+        let Ok(extensions) = p.extensions() else {
+            return self.reject(
+                p,
+                FailureBit::BadCertTemplate,
+                "malformed requested extensions",
+                now,
+            );
+        };
+        let request = IssueRequest {
+            subject: p.subject().cloned().unwrap_or_default(),
+            public_key,
+            extensions,
+            validity_secs: None,
+        };
+        let cert = match self.records.issue(&mut self.ca, &request, now) {
+            Ok(cert) => cert,
+            Err(RecordError::Ca(CaError::BadTemplate(why))) => {
+                return self.reject(p, FailureBit::BadCertTemplate, why, now);
+            }
+            Err(e) => return self.reject(p, FailureBit::SystemFailure, &e.to_string(), now),
+        };
+        let kga = self.kga();
+        let reply = p.issue_with_key(cert.clone(), key.as_bytes(), &kga, None, now)?;
+        if let Err(e) = self.archive.archive(cert.clone(), key.as_bytes()) {
+            self.note(format!("cannot archive the generated key: {e}"), false);
+        }
+        let granted = reply.event.is_some();
+        self.note(
+            format!(
+                "issued {} to \"{}\" with a centrally generated key",
+                hex(&serial_of(&cert)),
+                cert.tbs_certificate().subject()
+            ),
+            granted,
+        );
+        Ok(reply)
+    }
+
+    /// krr: the archived keys of the requested subject. A signer may
+    /// recover only its own subject's keys; a MAC sender (the shared secret
+    /// is the authorisation, as for ir) any subject's. A new key in the
+    /// request gets a new signing certificate.
+    fn key_recovery(&mut self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        let Some(subject) = p.subject().cloned() else {
+            return self.reject(p, FailureBit::BadCertTemplate, "krr names no subject", now);
+        };
+        if let Some(signer) = p.signer_certificate()
+            && signer.tbs_certificate().subject() != &subject
+        {
+            return self.reject(
+                p,
+                FailureBit::NotAuthorized,
+                "a signer may recover only its own keys",
+                now,
+            );
+        }
+        let history: Vec<(Certificate, Zeroizing<Vec<u8>>)> = self
+            .archive
+            .keys_of(&subject)
+            .into_iter()
+            .map(|k| (k.cert.clone(), k.private_key.clone()))
+            .collect();
+        if history.is_empty() {
+            return self.reject(p, FailureBit::BadCertId, "no archived keys", now);
+        }
+        let new_sig_cert = match p.public_key().cloned() {
+            Some(public_key) => {
+                let request = IssueRequest::new(subject.clone(), public_key);
+                match self.records.issue(&mut self.ca, &request, now) {
+                    Ok(cert) => Some(cert),
+                    Err(e) => {
+                        return self.reject(p, FailureBit::BadCertTemplate, &e.to_string(), now);
+                    }
+                }
+            }
+            None => None,
+        };
+        let keys: Vec<(Certificate, &[u8])> = history
+            .iter()
+            .map(|(c, k)| (c.clone(), k.as_slice()))
+            .collect();
+        let kga = self.kga();
+        let chain = self.ca.chain().to_vec();
+        let reply = p.recover_keys(&keys, new_sig_cert, chain, &kga, now)?;
+        self.note(
+            format!(
+                "recovered {} key{} of \"{subject}\"",
+                keys.len(),
+                if keys.len() == 1 { "" } else { "s" }
+            ),
+            true,
+        );
+        Ok(reply)
     }
 
     /// Answer a genm (RFC 9483 section 4.3, RFC 9810 section 5.3.19):

@@ -21,10 +21,12 @@ mod request;
 mod transaction;
 
 pub use request::{
-    EnrollKind, EnrollRequest, GenmRequest, PopMethod, RevokeRequest, crl_reason_extension,
+    EnrollKind, EnrollRequest, GenmRequest, KeyRecoveryRequest, PopMethod, RevokeRequest,
+    crl_reason_extension,
 };
 pub use transaction::{
-    ClientEvent, ClientTransaction, Confirmation, IssuedCertificate, TransactionKind,
+    ClientEvent, ClientTransaction, Confirmation, IssuedCertificate, RecoveredKey, RecoveredKeys,
+    TransactionKind,
 };
 
 use alloc::sync::Arc;

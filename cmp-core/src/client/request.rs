@@ -13,7 +13,7 @@ use x509_cert::name::Name;
 use crate::asn1::{
     AttributeTypeAndValue, CertId, CertReqMsg, CertRequest, CertTemplate, PkiBody, RevDetails, oid,
 };
-use crate::crypto::{DecapsulationKey, SigningKey};
+use crate::crypto::{DecapsulationKey, EnvelopeOpener, SigningKey};
 use crate::error::{Error, Result};
 use crate::pop;
 
@@ -44,14 +44,48 @@ pub enum PopMethod {
     /// possession by decrypting it (indirect method, RFC 9810 section
     /// 5.2.8.3, [`crate::pop_kem`]). The request is sent with pvno 3.
     EncryptedCert(Arc<dyn DecapsulationKey>),
+    /// Central key generation (RFC 9483 section 4.1.6): the PKI generates
+    /// the key and returns it encrypted; no POP is sent.
+    CentralKeyGen {
+        /// The key type wanted (the algorithm of the template's public key,
+        /// sent with an empty key); `None` leaves it to the PKI.
+        algorithm: Option<spki::AlgorithmIdentifierOwned>,
+        /// Opens the returned EnvelopedData: the private key of the
+        /// protection certificate (RSA: key transport, EC: key agreement),
+        /// or the MAC shared secret (password).
+        opener: Arc<dyn EnvelopeOpener>,
+    },
 }
 
 impl PopMethod {
-    fn public_key(&self) -> SubjectPublicKeyInfoOwned {
+    /// The template's public key: `None` for central key generation
+    /// without a key type.
+    fn template_key(&self) -> Option<SubjectPublicKeyInfoOwned> {
         match self {
-            Self::Signature(key) => key.public_key(),
-            Self::RaVerified(spki) | Self::None(spki) => spki.clone(),
-            Self::EncryptedCert(key) => key.public_key(),
+            Self::Signature(key) => Some(key.public_key()),
+            Self::RaVerified(spki) | Self::None(spki) => Some(spki.clone()),
+            Self::EncryptedCert(key) => Some(key.public_key()),
+            Self::CentralKeyGen { algorithm, .. } => {
+                algorithm.as_ref().map(|alg| SubjectPublicKeyInfoOwned {
+                    algorithm: alg.clone(),
+                    subject_public_key: empty_bit_string(),
+                })
+            }
+        }
+    }
+}
+
+impl core::fmt::Debug for PopMethod {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Signature(key) => f.debug_tuple("Signature").field(key).finish(),
+            Self::RaVerified(_) => f.write_str("RaVerified"),
+            Self::None(_) => f.write_str("None"),
+            Self::EncryptedCert(_) => f.write_str("EncryptedCert"),
+            Self::CentralKeyGen { algorithm, .. } => f
+                .debug_struct("CentralKeyGen")
+                .field("algorithm", &algorithm.as_ref().map(|a| a.oid))
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -86,9 +120,43 @@ impl EnrollRequest {
         }
     }
 
-    /// The public key to be certified.
+    /// A request of `kind` for `subject` with a centrally generated key
+    /// (RFC 9483 section 4.1.6) of the type `algorithm` (e.g. `id-ecPublicKey`
+    /// with the curve; `None`: the PKI chooses). `opener` decrypts the key
+    /// the PKI returns.
+    pub fn central_keygen(
+        kind: EnrollKind,
+        subject: Option<Name>,
+        algorithm: Option<spki::AlgorithmIdentifierOwned>,
+        opener: Arc<dyn EnvelopeOpener>,
+    ) -> Self {
+        Self {
+            kind,
+            subject,
+            extensions: Vec::new(),
+            pop: PopMethod::CentralKeyGen { algorithm, opener },
+            old_cert: None,
+            cert_req_id: 0,
+        }
+    }
+
+    /// The public key to be certified (for central key generation: the
+    /// requested algorithm with an empty key, or an empty SPKI).
     pub fn public_key(&self) -> SubjectPublicKeyInfoOwned {
-        self.pop.public_key()
+        self.pop
+            .template_key()
+            .unwrap_or_else(|| SubjectPublicKeyInfoOwned {
+                algorithm: spki::AlgorithmIdentifierOwned {
+                    oid: der::asn1::ObjectIdentifier::new_unwrap("0.0"),
+                    parameters: None,
+                },
+                subject_public_key: empty_bit_string(),
+            })
+    }
+
+    /// Whether the key is to be generated centrally.
+    pub fn is_central_keygen(&self) -> bool {
+        matches!(self.pop, PopMethod::CentralKeyGen { .. })
     }
 
     /// The subject that will be requested.
@@ -104,7 +172,7 @@ impl EnrollRequest {
     pub fn to_body(&self) -> Result<PkiBody> {
         let template = CertTemplate {
             subject: self.requested_subject(),
-            public_key: Some(self.public_key()),
+            public_key: self.pop.template_key(),
             extensions: if self.extensions.is_empty() {
                 None
             } else {
@@ -131,7 +199,7 @@ impl EnrollRequest {
         let popo = match &self.pop {
             PopMethod::Signature(key) => Some(pop::signature_pop(&cert_req, key.as_ref())?),
             PopMethod::RaVerified(_) => Some(pop::ra_verified()),
-            PopMethod::None(_) => None,
+            PopMethod::None(_) | PopMethod::CentralKeyGen { .. } => None,
             PopMethod::EncryptedCert(_) => Some(crate::pop_kem::encr_cert_pop()),
         };
         let msgs = alloc::vec![CertReqMsg {
@@ -146,6 +214,12 @@ impl EnrollRequest {
             EnrollKind::Ccr => PkiBody::Ccr(msgs),
         })
     }
+}
+
+/// The empty BIT STRING of a template key whose value the PKI generates.
+fn empty_bit_string() -> der::asn1::BitString {
+    der::asn1::BitString::new(0, Vec::new())
+        .unwrap_or_else(|_| unreachable!("an empty BIT STRING with no unused bits is valid"))
 }
 
 /// The CertId (issuer, serial) of a certificate.
@@ -245,5 +319,75 @@ impl GenmRequest {
             Self::CrlUpdate(_) => oid::IT_CRLS,
             Self::Other(itav) => itav.info_type,
         }
+    }
+}
+
+/// A key recovery request (krr, RFC 9810 section 5.3.8): the PKI returns
+/// the archived private keys of `subject` (the key pair history), each
+/// encrypted for `opener`, and possibly a new signing certificate for
+/// `new_key`.
+#[derive(Clone)]
+pub struct KeyRecoveryRequest {
+    /// Whose keys to recover (the template's subject).
+    pub subject: Option<Name>,
+    /// A new signing key to certify (sent with a signature POP), if any.
+    pub new_key: Option<Arc<dyn SigningKey>>,
+    /// A certificate whose keys are to be recovered (the oldCertID control).
+    pub old_cert: Option<Certificate>,
+    /// Opens the EnvelopedData of the recovered keys (see [`PopMethod::CentralKeyGen`]).
+    pub opener: Arc<dyn EnvelopeOpener>,
+}
+
+impl core::fmt::Debug for KeyRecoveryRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeyRecoveryRequest")
+            .field("subject", &self.subject)
+            .field("new_key", &self.new_key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyRecoveryRequest {
+    /// Recover the keys of `subject`, decrypting them with `opener`.
+    pub fn new(subject: Option<Name>, opener: Arc<dyn EnvelopeOpener>) -> Self {
+        Self {
+            subject,
+            new_key: None,
+            old_cert: None,
+            opener,
+        }
+    }
+
+    /// Build the krr body.
+    pub fn to_body(&self) -> Result<PkiBody> {
+        let template = CertTemplate {
+            subject: self.subject.clone(),
+            public_key: self.new_key.as_ref().map(|k| k.public_key()),
+            ..Default::default()
+        };
+        let controls = match &self.old_cert {
+            Some(old) => {
+                let value = Any::encode_from(&cert_id(old)?).map_err(Error::Encode)?;
+                Some(alloc::vec![AttributeTypeAndValue {
+                    oid: oid::REG_CTRL_OLD_CERT_ID,
+                    value
+                }])
+            }
+            None => None,
+        };
+        let cert_req = CertRequest {
+            cert_req_id: 0,
+            cert_template: template,
+            controls,
+        };
+        let popo = match &self.new_key {
+            Some(key) => Some(pop::signature_pop(&cert_req, key.as_ref())?),
+            None => None,
+        };
+        Ok(PkiBody::Krr(alloc::vec![CertReqMsg {
+            cert_req,
+            popo,
+            reg_info: None
+        }]))
     }
 }

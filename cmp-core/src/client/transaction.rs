@@ -20,15 +20,17 @@ use x509_cert::name::Name;
 use x509_cert::request::CertReq;
 
 use super::ClientConfig;
-use super::request::{EnrollKind, EnrollRequest, RevokeRequest};
+use super::request::{EnrollKind, EnrollRequest, KeyRecoveryRequest, PopMethod, RevokeRequest};
 use crate::alg;
 use crate::asn1::cmp::pvno;
 use crate::asn1::{
-    BodyType, CertOrEncCert, CertRepMessage, CertStatus, FailureBit, InfoTypeAndValue, PkiBody,
-    PkiStatus, PkiStatusInfo, PollReq, oid,
+    BodyType, CertOrEncCert, CertRepMessage, CertStatus, CertifiedKeyPair, EncryptedKey,
+    FailureBit, InfoTypeAndValue, KeyRecRepContent, PkiBody, PkiStatus, PkiStatusInfo, PollReq,
+    oid,
 };
-use crate::crypto::DigestAlgorithm;
+use crate::crypto::{DigestAlgorithm, EnvelopeOpener};
 use crate::error::{Error, PeerFailure, Result};
+use crate::keygen::{self, PrivateKeyDer};
 use crate::message::{HeaderBuilder, ParsedMessage};
 use crate::time::Timestamp;
 use crate::verify::{self, Authenticated, ProtectionPolicy};
@@ -47,6 +49,8 @@ pub enum TransactionKind {
     Revoke,
     /// General message.
     Genm,
+    /// Key recovery (krr).
+    KeyRecovery,
 }
 
 /// A certificate the server issued, handed to the caller for checking.
@@ -64,6 +68,33 @@ pub struct IssuedCertificate {
     pub implicit_confirm_granted: bool,
     /// The status (accepted or grantedWithMods, possibly with text).
     pub status: PkiStatusInfo,
+    /// Central key generation: the private key the PKI generated (PKCS#8
+    /// DER), decrypted, its signature verified and checked to belong to
+    /// `cert`.
+    pub private_key: Option<PrivateKeyDer>,
+}
+
+/// One recovered key pair of a krp.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveredKey {
+    /// The certificate of the key.
+    pub cert: Certificate,
+    /// The private key (PKCS#8 DER), decrypted, its signature verified and
+    /// checked to belong to `cert`.
+    pub private_key: PrivateKeyDer,
+}
+
+/// What a key recovery response (krp) delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveredKeys {
+    /// The status (accepted or grantedWithMods).
+    pub status: PkiStatusInfo,
+    /// A new signing certificate for the request's new key.
+    pub new_sig_cert: Option<Certificate>,
+    /// CA certificates.
+    pub ca_certs: Vec<Certificate>,
+    /// The recovered key pairs (keyPairHist), in the PKI's order.
+    pub keys: Vec<RecoveredKey>,
 }
 
 /// What happened after an input.
@@ -86,6 +117,8 @@ pub enum ClientEvent {
     },
     /// The general response arrived.
     GeneralResponse(Vec<InfoTypeAndValue>),
+    /// The key recovery response arrived; the transaction is complete.
+    KeysRecovered(RecoveredKeys),
     /// The transaction finished successfully.
     Completed,
 }
@@ -144,6 +177,10 @@ pub struct ClientTransaction {
     pvno: u64,
     /// The KEM key an encrypted certificate is for (indirect POP).
     decryption_key: Option<Arc<dyn crate::crypto::DecapsulationKey>>,
+    /// Central key generation or key recovery: opens delivered keys.
+    key_opener: Option<Arc<dyn EnvelopeOpener>>,
+    /// Central key generation: the key type asked for.
+    requested_key_alg: Option<spki::AlgorithmIdentifierOwned>,
 }
 
 impl core::fmt::Debug for ClientTransaction {
@@ -172,7 +209,12 @@ impl ClientTransaction {
             now,
         );
         tx.cert_req_id = request.cert_req_id;
-        tx.expected_key = Some(request.public_key());
+        if let PopMethod::CentralKeyGen { algorithm, opener } = &request.pop {
+            tx.key_opener = Some(Arc::clone(opener));
+            tx.requested_key_alg = algorithm.clone();
+        } else {
+            tx.expected_key = Some(request.public_key());
+        }
         tx.expected_subject = subject;
         if let super::PopMethod::EncryptedCert(key) = &request.pop {
             tx.decryption_key = Some(Arc::clone(key));
@@ -232,6 +274,27 @@ impl ClientTransaction {
         Ok(tx)
     }
 
+    /// Start a key recovery request (krr).
+    pub fn start_krr(
+        config: impl Into<Arc<ClientConfig>>,
+        request: &KeyRecoveryRequest,
+        now: Timestamp,
+    ) -> Result<Self> {
+        let config = config.into();
+        let body = request.to_body()?;
+        let mut tx = Self::new(
+            config,
+            TransactionKind::KeyRecovery,
+            request.subject.clone(),
+            now,
+        );
+        tx.cert_req_id = 0;
+        tx.expected_key = request.new_key.as_ref().map(|k| k.public_key());
+        tx.key_opener = Some(Arc::clone(&request.opener));
+        tx.send_first(body, now)?;
+        Ok(tx)
+    }
+
     /// Start a general message with these InfoTypeAndValues (possibly none).
     pub fn start_genm(
         config: impl Into<Arc<ClientConfig>>,
@@ -276,6 +339,8 @@ impl ClientTransaction {
             authenticated_as: None,
             pvno: pv,
             decryption_key: None,
+            key_opener: None,
+            requested_key_alg: None,
         }
     }
 
@@ -468,6 +533,11 @@ impl ClientTransaction {
                     Err(Error::Peer(PeerFailure::from_status(BodyType::Rp, status)))
                 }
             }
+            (Expect::Initial | Expect::Poll, PkiBody::Krp(krp))
+                if self.kind == TransactionKind::KeyRecovery =>
+            {
+                self.handle_krp(krp, now)
+            }
             (Expect::Initial | Expect::Poll, PkiBody::Genp(content))
                 if self.kind == TransactionKind::Genm =>
             {
@@ -614,13 +684,23 @@ impl ClientTransaction {
         let ca_pubs = rep.ca_pubs.clone().unwrap_or_default();
         let extra_certs = msg.extra_certs().to_vec();
 
-        if let Err(e) = self.check_issued(&cert) {
+        let mut private_key = None;
+        let checked = self.check_issued(&cert).and_then(|()| {
+            private_key = self.delivered_key(response.certified_key_pair.as_ref(), &cert, now)?;
+            Ok(())
+        });
+        if let Err(e) = checked {
             if implicit {
                 return Err(e);
             }
             // Tell the server we do not accept it, then report the failure.
             let bit = match e {
                 Error::BadCertTemplate(_) => FailureBit::BadCertTemplate,
+                Error::KeyNotForUs
+                | Error::KeyDecryptFailed(_)
+                | Error::KeySignatureInvalid
+                | Error::KeyMismatch
+                | Error::SignerNotTrusted(_) => e.failure_bit(),
                 _ => FailureBit::IncorrectData,
             };
             let text = alloc::format!("{e}");
@@ -657,6 +737,125 @@ impl ClientTransaction {
             extra_certs,
             implicit_confirm_granted: implicit,
             status,
+            private_key,
+        }))
+    }
+
+    /// Central key generation: decrypt, verify and check the delivered key.
+    fn delivered_key(
+        &self,
+        pair: Option<&CertifiedKeyPair>,
+        cert: &Certificate,
+        now: Timestamp,
+    ) -> Result<Option<PrivateKeyDer>> {
+        let delivered = pair.and_then(|p| p.private_key.as_ref());
+        match (&self.key_opener, delivered) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(Error::IncorrectData(
+                "a private key was delivered although none was requested",
+            )),
+            (Some(_), None) => Err(Error::IncorrectData(
+                "central key generation: no private key was delivered",
+            )),
+            (Some(opener), Some(encrypted)) => {
+                let key = self.open_delivered(opener.as_ref(), encrypted, cert, now)?;
+                if let Some(wanted) = &self.requested_key_alg
+                    && !same_key_type(
+                        wanted,
+                        &cert.tbs_certificate().subject_public_key_info().algorithm,
+                    )
+                {
+                    return Err(Error::BadCertTemplate(
+                        "the generated key is not of the requested type",
+                    ));
+                }
+                Ok(Some(key))
+            }
+        }
+    }
+
+    /// Open one delivered key for `cert`: decrypt, verify the signer and
+    /// its authority, check that the key belongs to `cert`.
+    fn open_delivered(
+        &self,
+        opener: &dyn EnvelopeOpener,
+        encrypted: &EncryptedKey,
+        cert: &Certificate,
+        now: Timestamp,
+    ) -> Result<PrivateKeyDer> {
+        let EncryptedKey::EnvelopedData(envelope) = encrypted else {
+            return Err(Error::UnsupportedAlgorithm(
+                "EncryptedValue (deprecated) for a delivered private key".into(),
+            ));
+        };
+        let provider = self.config.provider.as_ref();
+        let opened = keygen::open_key_package(provider, opener, envelope)?;
+        let response_signer = match &self.authenticated_as {
+            Some(Authenticated::Signature { signer, .. }) => Some(signer),
+            _ => None,
+        };
+        keygen::authorize_kga(
+            provider,
+            &opened,
+            cert,
+            response_signer,
+            self.config.server_trust.as_ref(),
+            now,
+        )?;
+        let [key] = <[PrivateKeyDer; 1]>::try_from(opened.keys)
+            .map_err(|_| Error::KeyDecryptFailed("the key package must hold exactly one key"))?;
+        keygen::check_key_pair(
+            provider,
+            &key,
+            cert.tbs_certificate().subject_public_key_info(),
+        )?;
+        Ok(key)
+    }
+
+    fn handle_krp(&mut self, krp: &KeyRecRepContent, now: Timestamp) -> Result<ClientEvent> {
+        let status = krp.status.clone();
+        if status.status == PkiStatus::Waiting {
+            return self.poll_now(now);
+        }
+        if !status.status.is_success() {
+            return Err(Error::Peer(PeerFailure::from_status(BodyType::Krp, status)));
+        }
+        let opener = self
+            .key_opener
+            .clone()
+            .ok_or(Error::Usage("key recovery without a key opener"))?;
+        let mut keys = Vec::new();
+        for pair in krp.key_pair_hist.iter().flatten() {
+            let CertOrEncCert::Certificate(cert) = &pair.cert_or_enc_cert else {
+                return Err(Error::UnsupportedAlgorithm(
+                    "encryptedCert in keyPairHist".into(),
+                ));
+            };
+            let encrypted = pair.private_key.as_ref().ok_or(Error::IncorrectData(
+                "a recovered key pair without its private key",
+            ))?;
+            let private_key = self.open_delivered(opener.as_ref(), encrypted, cert, now)?;
+            keys.push(RecoveredKey {
+                cert: cert.clone(),
+                private_key,
+            });
+        }
+        if let Some(new) = &krp.new_sig_cert {
+            self.check_issued(new)?;
+        } else if self.expected_key.is_some() {
+            return Err(Error::IncorrectData(
+                "no new signature certificate for the new key",
+            ));
+        }
+        if keys.is_empty() && krp.new_sig_cert.is_none() {
+            return Err(Error::IncorrectData("krp accepted without any key"));
+        }
+        self.state = State::Done;
+        Ok(ClientEvent::KeysRecovered(RecoveredKeys {
+            status,
+            new_sig_cert: krp.new_sig_cert.clone(),
+            ca_certs: krp.ca_certs.clone().unwrap_or_default(),
+            keys,
         }))
     }
 
@@ -798,6 +997,18 @@ impl ClientTransaction {
         self.outbox.push_back(crate::message::encode(&message)?);
         Ok(())
     }
+}
+
+/// Whether a certified key is of the type a template asked for: the same
+/// algorithm, and for EC keys the same curve.
+fn same_key_type(
+    wanted: &spki::AlgorithmIdentifierOwned,
+    got: &spki::AlgorithmIdentifierOwned,
+) -> bool {
+    wanted.oid == got.oid
+        && (wanted.oid != oid::EC_PUBLIC_KEY
+            || wanted.parameters.is_none()
+            || wanted.parameters == got.parameters)
 }
 
 /// The hash for certConf's certHash: the one of the certificate's signature

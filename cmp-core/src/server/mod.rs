@@ -415,6 +415,7 @@ impl Responder {
             | BodyType::Ccr
             | BodyType::P10cr
             | BodyType::Rr
+            | BodyType::Krr
             | BodyType::Genm => {
                 // A first message answers nothing: a recipNonce in it is ignored.
                 let pending =

@@ -18,11 +18,12 @@ use super::store::{Phase, TransactionRecord};
 use super::{Reply, ReplyContext, ResponderConfig, ResponderEvent, build_reply};
 use crate::asn1::{
     BodyType, CertId, CertOrEncCert, CertRepMessage, CertReqMsg, CertResponse, CertTemplate,
-    CertifiedKeyPair, ErrorMsgContent, InfoTypeAndValue, PkiBody, PkiStatus, PkiStatusInfo,
-    PollRep, ProofOfPossession, RevDetails, RevRepContent, oid,
+    CertifiedKeyPair, EncryptedKey, ErrorMsgContent, InfoTypeAndValue, KeyRecRepContent, PkiBody,
+    PkiStatus, PkiStatusInfo, PollRep, ProofOfPossession, RevDetails, RevRepContent, oid,
 };
 use crate::client::EnrollKind;
 use crate::error::{Error, Result};
+use crate::keygen::{self, KeyGenAuthority, PrivateKeyDer};
 use crate::message::ParsedMessage;
 use crate::pop;
 use crate::time::Timestamp;
@@ -39,6 +40,8 @@ pub enum RequestKind {
     Revoke,
     /// General message.
     Genm,
+    /// Key recovery (krr).
+    KeyRecovery,
 }
 
 /// A request that passed every check the responder can make itself, for
@@ -52,6 +55,7 @@ pub struct PendingRequest {
     record: Option<TransactionRecord>,
     polls: u32,
     cert_req_id: i64,
+    central_keygen: bool,
 }
 
 impl core::fmt::Debug for PendingRequest {
@@ -72,7 +76,23 @@ impl PendingRequest {
         record: Option<TransactionRecord>,
         polls: u32,
     ) -> Result<Self> {
+        let mut central_keygen = false;
         let (kind, cert_req_id) = match msg.body() {
+            PkiBody::Krr(r) => {
+                let [req] = r.as_slice() else {
+                    return Err(Error::BadRequest(
+                        "exactly one key recovery request is supported",
+                    ));
+                };
+                if req.cert_req.cert_req_id != 0 {
+                    return Err(Error::BadRequest("certReqId must be 0"));
+                }
+                // A new signing key, if one is sent, needs its POP.
+                if req.cert_req.cert_template.public_key.is_some() {
+                    check_cert_request(&config, req, &auth)?;
+                }
+                (RequestKind::KeyRecovery, 0)
+            }
             PkiBody::Ir(r) | PkiBody::Cr(r) | PkiBody::Kur(r) | PkiBody::Ccr(r) => {
                 let kind = match msg.body_type() {
                     BodyType::Ir => EnrollKind::Ir,
@@ -87,7 +107,14 @@ impl PendingRequest {
                 };
                 // addressed elsewhere, misnamed or revoked: said before POP is checked
                 check_against_registry(&config, req, kind, &auth)?;
-                check_cert_request(&config, req, &auth)?;
+                central_keygen = is_central_keygen(req);
+                if central_keygen {
+                    if req.cert_req.cert_req_id != 0 {
+                        return Err(Error::BadRequest("certReqId must be 0"));
+                    }
+                } else {
+                    check_cert_request(&config, req, &auth)?;
+                }
                 (RequestKind::Enroll(kind), req.cert_req.cert_req_id)
             }
             PkiBody::P10cr(csr) => {
@@ -140,6 +167,7 @@ impl PendingRequest {
             record,
             polls,
             cert_req_id,
+            central_keygen,
         })
     }
 
@@ -183,10 +211,14 @@ impl PendingRequest {
         self.polls
     }
 
-    /// The CRMF request of an ir/cr/kur/ccr.
+    /// The CRMF request of an ir/cr/kur/ccr/krr.
     pub fn cert_request(&self) -> Option<&CertReqMsg> {
         match self.msg.body() {
-            PkiBody::Ir(r) | PkiBody::Cr(r) | PkiBody::Kur(r) | PkiBody::Ccr(r) => r.first(),
+            PkiBody::Ir(r)
+            | PkiBody::Cr(r)
+            | PkiBody::Kur(r)
+            | PkiBody::Ccr(r)
+            | PkiBody::Krr(r) => r.first(),
             _ => None,
         }
     }
@@ -199,20 +231,62 @@ impl PendingRequest {
         }
     }
 
-    /// The certificate template (ir/cr/kur).
+    /// The certificate template (ir/cr/kur/krr).
     pub fn template(&self) -> Option<&CertTemplate> {
         self.cert_request().map(|r| &r.cert_req.cert_template)
     }
 
-    /// The public key to certify (ir/cr/kur/p10cr).
+    /// The public key to certify (ir/cr/kur/p10cr; krr: the new signing
+    /// key, if any). `None` when the key is to be generated centrally.
     pub fn public_key(&self) -> Option<&SubjectPublicKeyInfoOwned> {
+        if self.central_keygen {
+            return None;
+        }
         match self.csr() {
             Some(csr) => Some(&csr.info.public_key),
             None => self.template().and_then(|t| t.public_key.as_ref()),
         }
     }
 
-    /// The requested subject (ir/cr/kur/p10cr).
+    /// Whether the requester asks for central key generation (RFC 9483
+    /// section 4.1.6: no POP, and no public key or one with an empty
+    /// value). Answer with [`PendingRequest::issue_with_key`].
+    pub fn central_keygen_requested(&self) -> bool {
+        self.central_keygen
+    }
+
+    /// Central key generation: the key type the requester asked for (the
+    /// algorithm of the template's empty public key), if it named one.
+    pub fn requested_key_algorithm(&self) -> Option<&spki::AlgorithmIdentifierOwned> {
+        if !self.central_keygen {
+            return None;
+        }
+        self.template()
+            .and_then(|t| t.public_key.as_ref())
+            .map(|k| &k.algorithm)
+    }
+
+    /// Central key generation: generate the key through the crypto
+    /// provider, of the requested type or else of type `default` (an SPKI
+    /// algorithm such as `id-ecPublicKey` with `secp256r1`). Returns the
+    /// private key (PKCS#8 DER) and its public key, to certify.
+    pub fn generate_key(
+        &self,
+        default: &spki::AlgorithmIdentifierOwned,
+    ) -> Result<(PrivateKeyDer, SubjectPublicKeyInfoOwned)> {
+        if !self.central_keygen {
+            return Err(Error::Usage(
+                "the request did not ask for central key generation",
+            ));
+        }
+        let alg = self.requested_key_algorithm().unwrap_or(default);
+        let provider = self.config.provider.as_ref();
+        let key = PrivateKeyDer::from(provider.generate_key(alg)?);
+        let public = provider.public_key_of(key.as_bytes())?;
+        Ok((key, public))
+    }
+
+    /// The requested subject (ir/cr/kur/p10cr; krr: whose keys to recover).
     pub fn subject(&self) -> Option<&Name> {
         match self.csr() {
             Some(csr) => Some(&csr.info.subject),
@@ -298,8 +372,114 @@ impl PendingRequest {
 
     /// Issue `cert` (ir/cr/kur/p10cr). `ca_pubs` overrides the configured caPubs.
     pub fn issue(
+        self,
+        cert: Certificate,
+        ca_pubs: Option<Vec<Certificate>>,
+        now: Timestamp,
+    ) -> Result<Reply> {
+        if self.central_keygen {
+            return Err(Error::Usage(
+                "central key generation was requested: answer with issue_with_key()",
+            ));
+        }
+        self.issue_inner(cert, None, ca_pubs, now)
+    }
+
+    /// Central key generation: issue `cert` for the generated `private_key`
+    /// (PKCS#8 DER), which is signed by `kga` and encrypted for the
+    /// requester: with the MAC shared secret (PWRI) when the request was
+    /// MAC-protected, else for the protection certificate's key (RSA: key
+    /// transport, EC: key agreement).
+    pub fn issue_with_key(
+        self,
+        cert: Certificate,
+        private_key: &[u8],
+        kga: &KeyGenAuthority,
+        ca_pubs: Option<Vec<Certificate>>,
+        now: Timestamp,
+    ) -> Result<Reply> {
+        if !self.central_keygen {
+            return Err(Error::Usage(
+                "issue_with_key() answers requests for central key generation only",
+            ));
+        }
+        let envelope = self.seal_for_requester(kga, private_key)?;
+        self.issue_inner(
+            cert,
+            Some(EncryptedKey::EnvelopedData(envelope)),
+            ca_pubs,
+            now,
+        )
+    }
+
+    /// Answer a key recovery request: `keys` are the recovered key pairs
+    /// (certificate, PKCS#8 DER private key), each signed by `kga` and
+    /// encrypted for the requester as in [`PendingRequest::issue_with_key`];
+    /// `new_sig_cert` certifies the request's new key, if it had one.
+    pub fn recover_keys(
+        self,
+        keys: &[(Certificate, &[u8])],
+        new_sig_cert: Option<Certificate>,
+        ca_certs: Vec<Certificate>,
+        kga: &KeyGenAuthority,
+        now: Timestamp,
+    ) -> Result<Reply> {
+        if self.kind != RequestKind::KeyRecovery {
+            return Err(Error::Usage("recover_keys() answers krr only"));
+        }
+        if keys.is_empty() && new_sig_cert.is_none() {
+            return Err(Error::Usage(
+                "nothing recovered: reject() the request instead",
+            ));
+        }
+        let mut hist = Vec::with_capacity(keys.len());
+        for (cert, key) in keys {
+            let envelope = self.seal_for_requester(kga, key)?;
+            hist.push(CertifiedKeyPair {
+                cert_or_enc_cert: CertOrEncCert::Certificate(cert.clone()),
+                private_key: Some(EncryptedKey::EnvelopedData(envelope)),
+                publication_info: None,
+            });
+        }
+        let body = PkiBody::Krp(KeyRecRepContent {
+            status: PkiStatusInfo::accepted(),
+            new_sig_cert,
+            ca_certs: if ca_certs.is_empty() {
+                None
+            } else {
+                Some(ca_certs)
+            },
+            key_pair_hist: if hist.is_empty() { None } else { Some(hist) },
+        });
+        self.finish(body, false, Phase::Done, None, None, now)
+    }
+
+    fn seal_for_requester(
+        &self,
+        kga: &KeyGenAuthority,
+        private_key: &[u8],
+    ) -> Result<cms::enveloped_data::EnvelopedData> {
+        let secret = match &self.ctx.protection {
+            super::ReplyProtection::Mac { secret, .. } => Some(secret.as_slice()),
+            _ => None,
+        };
+        let signer = match &self.auth {
+            Authenticated::Signature { signer, .. } => Some(signer),
+            _ => None,
+        };
+        let recipient = keygen::recipient_for(secret, signer)?;
+        keygen::seal_key_package(
+            self.config.provider.as_ref(),
+            kga,
+            &[private_key],
+            recipient,
+        )
+    }
+
+    fn issue_inner(
         mut self,
         cert: Certificate,
+        private_key: Option<EncryptedKey>,
         ca_pubs: Option<Vec<Certificate>>,
         now: Timestamp,
     ) -> Result<Reply> {
@@ -348,7 +528,7 @@ impl PendingRequest {
                 status: PkiStatusInfo::accepted(),
                 certified_key_pair: Some(CertifiedKeyPair {
                     cert_or_enc_cert,
-                    private_key: None,
+                    private_key,
                     publication_info: None,
                 }),
                 rsp_info: None,
@@ -389,6 +569,12 @@ impl PendingRequest {
                 error_code: None,
                 error_details: None,
             }),
+            RequestKind::KeyRecovery => PkiBody::Krp(KeyRecRepContent {
+                status,
+                new_sig_cert: None,
+                ca_certs: None,
+                key_pair_hist: None,
+            }),
         };
         self.finish(body, false, Phase::Done, None, None, now)
     }
@@ -419,11 +605,13 @@ impl PendingRequest {
                     }],
                 }),
                 // RFC 9483 section 4.4: an error message with status waiting
-                RequestKind::Revoke | RequestKind::Genm => PkiBody::Error(ErrorMsgContent {
-                    pki_status_info: waiting,
-                    error_code: None,
-                    error_details: None,
-                }),
+                RequestKind::Revoke | RequestKind::Genm | RequestKind::KeyRecovery => {
+                    PkiBody::Error(ErrorMsgContent {
+                        pki_status_info: waiting,
+                        error_code: None,
+                        error_details: None,
+                    })
+                }
             }
         };
         self.finish(body, false, Phase::AwaitingDecision, None, None, now)
@@ -504,6 +692,18 @@ impl PendingRequest {
             inner: Vec::new(),
         })
     }
+}
+
+/// RFC 9483 section 4.1.6: central key generation is asked for with no POP
+/// and a template without public key, or with one whose value is empty.
+fn is_central_keygen(req: &CertReqMsg) -> bool {
+    req.popo.is_none()
+        && req
+            .cert_req
+            .cert_template
+            .public_key
+            .as_ref()
+            .is_none_or(|k| k.subject_public_key.raw_bytes().is_empty())
 }
 
 /// Checks of a CRMF request the responder makes before the application sees it.

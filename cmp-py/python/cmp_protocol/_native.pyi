@@ -151,7 +151,7 @@ class ClientTransaction:
     def transaction_id(self) -> bytes: ...
     @property
     def kind(self) -> str:
-        """"ir", "cr", "kur", "p10cr", "rr" or "genm"."""
+        """"ir", "cr", "kur", "p10cr", "rr", "genm" or "krr"."""
     @property
     def is_finished(self) -> bool: ...
     @property

@@ -13,7 +13,7 @@ chosen by the code's range:
     ├── StoreError            105  CMP_STORE
     ├── DecodeError           200-202  (malformed, too large, nested too deep)
     ├── ProtectionError       300-306  (missing/bad protection, untrusted signer, ...)
-    ├── ProtocolError         400-419  (pvno, transactionID, nonces, time, body, POP, ...)
+    ├── ProtocolError         400-423  (pvno, transactionID, nonces, time, body, POP, delivered keys, ...)
     └── PeerError             500-501  (the peer reported a failure)
         ├── Rejected                 500  CMP_PEER_ERROR: authenticated error
         │                                 message or rejection status
@@ -119,7 +119,7 @@ class ProtectionError(CmpError):
 
 
 class ProtocolError(CmpError):
-    """The peer broke the protocol: header fields, body, POP, ... (400-419)."""
+    """The peer broke the protocol: header fields, body, POP, delivered keys, ... (400-423)."""
 
 
 class PeerError(CmpError):
