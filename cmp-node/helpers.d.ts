@@ -68,6 +68,38 @@ export type CmpErrorCode =
   | 'CMP_PEER_ERROR'
   | 'CMP_UNAUTHENTICATED_ERROR'
 
+/** The error names of announcement validation (docs/errors.md, 600–616). */
+export type AnnounceErrorCode =
+  | 'CMP_NOT_AN_ANNOUNCEMENT'
+  | 'CMP_MISSING_NEW_WITH_OLD'
+  | 'CMP_UNKNOWN_OLD_ROOT'
+  | 'CMP_NEW_WITH_OLD_SIGNATURE'
+  | 'CMP_NEW_WITH_OLD_KEY_MISMATCH'
+  | 'CMP_NEW_WITH_NEW_NOT_SELF_SIGNED'
+  | 'CMP_NEW_ROOT_NOT_CA'
+  | 'CMP_NEW_ROOT_NOT_VALID'
+  | 'CMP_KEY_NOT_CHANGED'
+  | 'CMP_ROOT_NAME_MISMATCH'
+  | 'CMP_OLD_WITH_NEW_SIGNATURE'
+  | 'CMP_OLD_WITH_NEW_KEY_MISMATCH'
+  | 'CMP_ANNOUNCED_CERT_NOT_TRUSTED'
+  | 'CMP_BAD_REVOCATION_STATUS'
+  | 'CMP_EMPTY_CRL_ANNOUNCEMENT'
+  | 'CMP_CRL_ISSUER_UNKNOWN'
+  | 'CMP_CRL_SIGNATURE'
+
+/** The error names of CoAP block-wise framing (docs/errors.md, 700–708). */
+export type CoapErrorCode =
+  | 'CMP_COAP_RESERVED_BLOCK_SIZE'
+  | 'CMP_COAP_BLOCK_OPTION_TOO_LONG'
+  | 'CMP_COAP_BLOCK_NUMBER_TOO_LARGE'
+  | 'CMP_COAP_MTU_TOO_SMALL'
+  | 'CMP_COAP_BLOCK_OUT_OF_ORDER'
+  | 'CMP_COAP_WRONG_BLOCK_LENGTH'
+  | 'CMP_COAP_BLOCK_SIZE_INCREASED'
+  | 'CMP_COAP_TOO_LARGE'
+  | 'CMP_COAP_ALREADY_COMPLETE'
+
 /**
  * An error of the CMP core (thrown by the native classes and rejected by the
  * helpers). `instanceof CmpError` recognises them; they are not constructed
@@ -76,12 +108,15 @@ export type CmpErrorCode =
 export declare class CmpError extends Error {
   protected constructor()
   /** The stable name, e.g. 'CMP_BAD_MESSAGE_CHECK'. */
-  readonly code: CmpErrorCode
+  readonly code: CmpErrorCode | AnnounceErrorCode | CoapErrorCode
   /** The stable number, e.g. 303. */
   readonly cmpCode: number
   /** Who is to blame: 'local' (API, configuration, crypto), 'remote' (the peer sent something wrong), 'peer' (the peer reported a failure). */
   readonly kind: 'local' | 'remote' | 'peer'
-  /** The PKIFailureInfo bit a responder answers this error with. */
+  /**
+   * The PKIFailureInfo bit a responder answers this error with; undefined
+   * for announcement and CoAP errors (600–708), which no CMP response carries.
+   */
   readonly failureBit: string
 }
 
@@ -199,6 +234,7 @@ export interface ProtectionOptions {
 
 type CertificateIssuedStep = Extract<Step, { kind: 'certificateIssued' }>
 type RevokedStep = Extract<Step, { kind: 'revoked' }>
+type KeysRecoveredStep = Extract<Step, { kind: 'keysRecovered' }>
 
 export interface RunOptions extends TransportOptions {
   /** Accept (true, default) or reject (false) an issued certificate, or decide per certificate. */
@@ -217,6 +253,8 @@ export interface TransactionResult {
   certificate: Buffer | null
   issued: CertificateIssuedStep | null
   revoked: RevokedStep | null
+  /** A krr's answer. */
+  recovered: KeysRecoveredStep | null
   infos: InfoTypeAndValue[]
   caCerts: Buffer[]
 }
@@ -242,8 +280,13 @@ export interface EnrollParams extends RunOptions, ProtectionOptions, Certificate
   key?: KeyLike
   /** A PKCS#10 CSR (PEM or DER) instead of key: sends a p10cr. */
   csr?: string | Uint8Array
-  /** 'ir' (default) or 'cr'. */
-  kind?: 'ir' | 'cr'
+  /** 'ir' (default), 'cr' or 'ccr' (cross-certification). */
+  kind?: 'ir' | 'cr' | 'ccr'
+  /**
+   * Central key generation: the PKI generates the key (true: its choice of
+   * algorithm, or a name such as 'ec:P-256'); give no `key`.
+   */
+  centralKeygen?: boolean | string
 }
 
 export interface UpdateKeyParams extends RunOptions, ProtectionOptions, CertificateOptions {
@@ -282,6 +325,30 @@ export interface Enrollment {
   status: string
   transactionId: Buffer
   polls: number
+  /** Central key generation: the delivered private key, PKCS#8 DER; else null. */
+  privateKey: Buffer | null
+  /** The same as PEM ('PRIVATE KEY'); else null. */
+  privateKeyPem: string | null
+}
+
+export interface RecoverKeysParams extends RunOptions, ProtectionOptions {
+  /** Whose keys to recover (default: the signer's subject). */
+  subject?: string
+  /** A new signing key to certify along. */
+  newKey?: KeyLike
+  /** A certificate whose keys are to be recovered. */
+  oldCert?: CertLike
+}
+
+export interface RecoveredKeys {
+  /** 'accepted' or 'grantedWithMods'. */
+  status: string
+  /** The archived key pairs: certificate and private key (PKCS#8 DER and PEM). */
+  keys: Array<{ certificate: Buffer; privateKey: Buffer; privateKeyPem: string }>
+  /** A new signing certificate for newKey, DER, or null. */
+  newSigCert: Buffer | null
+  caCerts: Buffer[]
+  transactionId: Buffer
 }
 
 export interface Revocation {
@@ -295,6 +362,8 @@ export interface Revocation {
 export declare function enroll(params: EnrollParams): Promise<Enrollment>
 /** Renew: kur for cert with newKey, signed with the current key and cert. */
 export declare function updateKey(params: UpdateKeyParams): Promise<Enrollment>
+/** Key recovery (krr): the archived keys of subject, decrypted. */
+export declare function recoverKeys(params: RecoverKeysParams): Promise<RecoveredKeys>
 /** Revoke cert (rr). */
 export declare function revoke(params: RevokeParams): Promise<Revocation>
 /** The CA certificates (genm caCerts), DER. */

@@ -283,6 +283,7 @@ async function runTransaction(tx, options = {}) {
     certificate: null,
     issued: null,
     revoked: null,
+    recovered: null,
     infos: [],
     caCerts: [],
   }
@@ -335,6 +336,9 @@ async function runTransaction(tx, options = {}) {
       case 'revoked':
         result.revoked = step
         break
+      case 'keysRecovered':
+        result.recovered = step
+        break
       default:
         break
     }
@@ -354,24 +358,31 @@ function certificateResult(result) {
     extraCerts: issued.extraCerts,
     implicitConfirmGranted: issued.implicitConfirmGranted,
     status: issued.status,
+    privateKey: issued.privateKey ?? null,
+    privateKeyPem: issued.privateKey ? toPem(issued.privateKey, 'PRIVATE KEY') : null,
     transactionId: result.transactionId,
     polls: result.polls,
   }
 }
 
 function enrollOptions(options, key, oldCert) {
+  const central = options.centralKeygen !== undefined && options.centralKeygen !== false
   return {
-    key: keyInput(key),
+    key: central ? undefined : keyInput(key),
     subject: options.subject,
     extensions: options.extensions,
     oldCert: certInput(oldCert, 'cert'),
+    pop: central ? 'centralKeygen' : undefined,
+    keyAlgorithm: typeof options.centralKeygen === 'string' ? options.centralKeygen : undefined,
   }
 }
 
 /**
- * Get a certificate for `key` (ir by default; `kind: 'cr'`; or p10cr with
- * `csr`), authenticated by a shared secret (`secret`, `reference`) or an
- * existing certificate (`signer`).
+ * Get a certificate for `key` (ir by default; `kind: 'cr'` or `'ccr'`; or
+ * p10cr with `csr`), authenticated by a shared secret (`secret`,
+ * `reference`) or an existing certificate (`signer`). With `centralKeygen`
+ * (true, or a key algorithm such as 'ec:P-256') the PKI generates the key:
+ * no `key`; the result has `privateKey` (PKCS#8 DER) and `privateKeyPem`.
  */
 async function enroll(options) {
   const config = configOf(options)
@@ -380,8 +391,14 @@ async function enroll(options) {
     tx = ClientTransaction.p10cr(config, certInput(options.csr, 'csr'))
   } else {
     const kind = options.kind ?? 'ir'
-    if (kind !== 'ir' && kind !== 'cr') throw usageError(`kind must be 'ir' or 'cr', not ${JSON.stringify(kind)}`)
-    if (options.key === undefined) throw usageError('enroll needs key (the key to certify) or csr')
+    if (kind !== 'ir' && kind !== 'cr' && kind !== 'ccr') {
+      throw usageError(`kind must be 'ir', 'cr' or 'ccr', not ${JSON.stringify(kind)}`)
+    }
+    const central = options.centralKeygen !== undefined && options.centralKeygen !== false
+    if (central && options.key !== undefined) throw usageError('centralKeygen: the PKI makes the key; give no key')
+    if (!central && options.key === undefined) {
+      throw usageError('enroll needs key (the key to certify), csr or centralKeygen')
+    }
     tx = ClientTransaction[kind](config, enrollOptions(options, options.key))
   }
   return certificateResult(await runTransaction(tx, options))
@@ -424,6 +441,30 @@ async function revoke(options) {
   return { status: r.status, failInfo: r.failInfo, statusString: r.statusString, transactionId: result.transactionId }
 }
 
+/**
+ * Key recovery (krr): the archived keys of `subject` (default: the signer's
+ * subject), decrypted with the MAC secret or the signer's key. Resolves with
+ * { status, keys: [{ certificate, privateKey, privateKeyPem }], newSigCert,
+ * caCerts, transactionId }.
+ */
+async function recoverKeys(options) {
+  const tx = ClientTransaction.krr(configOf(options), {
+    subject: options.subject,
+    newKey: keyInput(options.newKey, 'newKey'),
+    oldCert: certInput(options.oldCert, 'oldCert'),
+  })
+  const result = await runTransaction(tx, options)
+  const r = result.recovered
+  if (r === null) throw usageError('the transaction ended without recovered keys')
+  return {
+    status: r.status,
+    keys: r.keys.map((k) => ({ ...k, privateKeyPem: toPem(k.privateKey, 'PRIVATE KEY') })),
+    newSigCert: r.newSigCert ?? null,
+    caCerts: r.caCerts,
+    transactionId: result.transactionId,
+  }
+}
+
 /** A general message; resolves with the genp content. */
 async function generalMessage(options) {
   const tx = ClientTransaction.genm(configOf(options), options.infos)
@@ -449,6 +490,7 @@ module.exports = {
   getCaCerts,
   httpTransport,
   isCmpError,
+  recoverKeys,
   revoke,
   runTransaction,
   toPem,

@@ -39,6 +39,17 @@ export declare class ClientTransaction {
   /** Start a certification request (cr). */
   static cr(config: ClientConfig, options: EnrollOptions, now?: number | undefined | null): ClientTransaction
   /**
+   * Start a cross-certification request (ccr): a CA asks another CA to
+   * certify its key (`options.key`, `options.subject`); the answer is a ccp.
+   */
+  static ccr(config: ClientConfig, options: EnrollOptions, now?: number | undefined | null): ClientTransaction
+  /**
+   * Start a key recovery request (krr): the PKI answers with the archived
+   * keys of `options.subject`, encrypted to the MAC secret or the signer's
+   * key; the step is `keysRecovered`.
+   */
+  static krr(config: ClientConfig, options?: RecoverOptions | undefined | null, now?: number | undefined | null): ClientTransaction
+  /**
    * Start a key update request (kur): `options.oldCert` is the
    * certificate to update, `options.key` the new key.
    */
@@ -65,8 +76,8 @@ export declare class ClientTransaction {
   handleTimeout(now?: number | undefined | null): void
   /** The transactionID. */
   get transactionId(): Buffer
-  /** "ir", "cr", "kur", "p10cr", "rr" or "genm". */
-  get kind(): 'ir' | 'cr' | 'kur' | 'p10cr' | 'rr' | 'genm' | 'krr'
+  /** "ir", "cr", "kur", "ccr", "p10cr", "rr", "genm" or "krr". */
+  get kind(): 'ir' | 'cr' | 'kur' | 'ccr' | 'p10cr' | 'rr' | 'genm' | 'krr'
   /** Whether the transaction has ended (successfully or not). */
   get isFinished(): boolean
   /** Whether the transaction ended successfully. */
@@ -152,6 +163,12 @@ export declare class PrivateKey {
 }
 
 /**
+ * The errors of announcement validation (`AnnouncementValidator.validate`),
+ * 600–616, in code order.
+ */
+export declare function announceErrorTable(): Array<CodeRow>
+
+/**
  * Credentials, trust and policy of a client (`new ClientConfig(options)`).
  * MAC protection: `secret` (and `reference`); signature protection: `key`
  * and `cert` (and `chain`); neither: unprotected requests.
@@ -195,6 +212,20 @@ export interface ClientConfigOptions {
   extraCerts?: Certs
 }
 
+/**
+ * The errors of CoAP block-wise framing (`coapSplit`, `CoapReassembler`),
+ * 700–708, in code order.
+ */
+export declare function coapErrorTable(): Array<CodeRow>
+
+/** One row of the announcement or CoAP error table (`docs/errors.md`). */
+export interface CodeRow {
+  /** The stable number, e.g. 600. */
+  code: number
+  /** The stable name, e.g. `CMP_NOT_AN_ANNOUNCEMENT` (the JS error's `code`). */
+  name: string
+}
+
 /** The caller's decision on an issued certificate. */
 export interface ConfirmOptions {
   /** PKIFailureInfo bit names for a rejection (default ["incorrectData"]). */
@@ -211,8 +242,18 @@ export interface EnrollOptions {
   subject?: string
   /** Extensions to request. */
   extensions?: Array<ExtensionInput>
-  /** Proof-of-possession: "signature" (default, needs `key`), "raVerified" or "none". */
-  pop?: 'signature' | 'raVerified' | 'none'
+  /**
+   * Proof-of-possession: "signature" (default, needs `key`), "raVerified",
+   * "none", or "centralKeygen": the PKI generates the key (of
+   * `keyAlgorithm`) and delivers it encrypted to the MAC secret or the
+   * signer's key; the step `certificateIssued` then has `privateKey`.
+   */
+  pop?: 'signature' | 'raVerified' | 'none' | 'centralKeygen'
+  /**
+   * centralKeygen: the algorithm of the key to generate ("ec:P-256",
+   * "rsa2048", "ed25519", "ml-dsa-44", ...); default: the PKI chooses.
+   */
+  keyAlgorithm?: string
   /** The SubjectPublicKeyInfo (DER) when `key` is not given (raVerified / none). */
   publicKey?: Buffer
   /** kur: the certificate to update (PEM or DER). */
@@ -257,6 +298,24 @@ export interface InfoTypeAndValue {
   value?: Buffer
 }
 
+/** One key pair a key recovery response delivered. */
+export interface RecoveredKey {
+  /** The certificate of the key, DER. */
+  certificate: Buffer
+  /** The private key, PKCS#8 DER (decrypted, checked to belong to `certificate`). */
+  privateKey: Buffer
+}
+
+/** What key recovery (krr) asks for. */
+export interface RecoverOptions {
+  /** Whose keys: the subject, e.g. "CN=Test Device" (default: the signer's subject). */
+  subject?: string
+  /** A new signing key to certify along (PEM or DER). */
+  newKey?: PemOrDer
+  /** A certificate whose keys are to be recovered (the oldCertID control). */
+  oldCert?: PemOrDer
+}
+
 /** Options of a revocation request. */
 export interface RevokeOptions {
   /** CRL reason code (RFC 5280 5.3.1): 0 unspecified, 1 keyCompromise, ... */
@@ -275,7 +334,16 @@ export type Step =
     extraCerts: Array<Buffer>; /** Whether the server granted implicit confirmation. */
     implicitConfirmGranted: boolean; /** "accepted" or "grantedWithMods". */
     status: string; /** The status texts. */
-  statusString: Array<string> }
+    statusString: Array<string>; /**
+     * Central key generation: the delivered private key, PKCS#8 DER
+     * (decrypted and checked to belong to `certificate`); else null.
+     */
+  privateKey?: Buffer }
+  | { kind: 'keysRecovered'; /** "accepted" or "grantedWithMods". */
+    status: string; /** The recovered key pairs, in the PKI's order. */
+    keys: Array<RecoveredKey>; /** A new signing certificate for `newKey`, DER, or null. */
+    newSigCert?: Buffer; /** CA certificates, DER. */
+  caCerts: Array<Buffer> }
   | { kind: 'revoked'; /** The PKIStatus ("accepted", "revocationWarning", ...). */
     status: string; /** PKIFailureInfo bit names. */
     failInfo: Array<string>; /** The status texts. */

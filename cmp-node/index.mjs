@@ -8,6 +8,8 @@ export default cmp
 export const {
   CONTENT_TYPE,
   __napiBindingTarget,
+  announceErrorTable,
+  coapErrorTable,
   CRL_REASONS,
   ClientConfig,
   ClientTransaction,
@@ -23,6 +25,7 @@ export const {
   getCaCerts,
   httpTransport,
   isCmpError,
+  recoverKeys,
   revoke,
   runTransaction,
   toPem,

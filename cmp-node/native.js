@@ -839,5 +839,7 @@ module.exports.ClientConfig = nativeBinding.ClientConfig
 module.exports.ClientTransaction = nativeBinding.ClientTransaction
 module.exports.Message = nativeBinding.Message
 module.exports.PrivateKey = nativeBinding.PrivateKey
+module.exports.announceErrorTable = nativeBinding.announceErrorTable
+module.exports.coapErrorTable = nativeBinding.coapErrorTable
 module.exports.errorTable = nativeBinding.errorTable
 module.exports.failureBits = nativeBinding.failureBits

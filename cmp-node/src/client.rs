@@ -6,12 +6,14 @@ use std::sync::Arc;
 use cmp_core::asn1::{FailureBit, InfoValue, PkiStatus, PkiStatusInfo};
 use cmp_core::client::{
     ClientConfig as CoreConfig, ClientEvent, ClientTransaction as CoreTransaction, Confirmation,
-    EnrollKind, EnrollRequest, GenmRequest, PopMethod, RevokeRequest, TransactionKind,
+    EnrollKind, EnrollRequest, GenmRequest, KeyRecoveryRequest, PopMethod, RevokeRequest,
+    TransactionKind,
 };
 use cmp_core::crypto::{CryptoProvider, SigningKey};
 use cmp_core::protection::{MacScheme, Protector};
 use cmp_core::trust::TrustStore;
-use cmp_crypto_rustcrypto::RustCryptoProvider;
+use cmp_crypto_rustcrypto::envelope::key_type_identifier;
+use cmp_crypto_rustcrypto::{EnvelopeKey, KeyAlgorithm, RustCryptoProvider};
 use der::asn1::OctetString;
 use der::{Decode, DecodePem};
 use napi::Either;
@@ -106,6 +108,19 @@ fn protector_of(o: &ClientConfigOptions) -> Res<Protector> {
     }
 }
 
+/// What opens keys the PKI delivers (central key generation, key
+/// recovery): the MAC secret, or the signer's key and certificate.
+fn opener_of(o: &ClientConfigOptions) -> Res<Option<Arc<EnvelopeKey>>> {
+    Ok(match (&o.secret, &o.key, &o.cert) {
+        (Some(secret), None, _) => Some(Arc::new(EnvelopeKey::password(bytes_of(secret)))),
+        (None, Some(key), Some(cert)) => Some(Arc::new(EnvelopeKey::private_key(
+            key_of(key)?,
+            cert_of(cert)?,
+        ))),
+        _ => None,
+    })
+}
+
 fn config_of(o: &ClientConfigOptions) -> Res<CoreConfig> {
     let mut c = CoreConfig::new(provider(), protector_of(o)?);
     let anchors = certs_of(o.server_trust.as_ref())?;
@@ -142,6 +157,16 @@ fn config_of(o: &ClientConfigOptions) -> Res<CoreConfig> {
 #[napi]
 pub struct ClientConfig {
     config: Arc<CoreConfig>,
+    /// Opens delivered private keys (none for unprotected clients).
+    opener: Option<Arc<EnvelopeKey>>,
+}
+
+impl ClientConfig {
+    fn opener(&self) -> Res<Arc<EnvelopeKey>> {
+        self.opener.clone().ok_or_else(|| {
+            usage("delivered keys need a MAC secret or a signer key and cert in the ClientConfig")
+        })
+    }
 }
 
 #[napi]
@@ -150,6 +175,7 @@ impl ClientConfig {
     pub fn new(env: Env, options: ClientConfigOptions) -> napi::Result<Self> {
         Ok(Self {
             config: Arc::new(config_of(&options).js(&env)?),
+            opener: opener_of(&options).js(&env)?,
         })
     }
 
@@ -196,15 +222,41 @@ pub struct EnrollOptions {
     pub subject: Option<String>,
     /// Extensions to request.
     pub extensions: Option<Vec<ExtensionInput>>,
-    /// Proof-of-possession: "signature" (default, needs `key`), "raVerified" or "none".
-    #[napi(ts_type = "'signature' | 'raVerified' | 'none'")]
+    /// Proof-of-possession: "signature" (default, needs `key`), "raVerified",
+    /// "none", or "centralKeygen": the PKI generates the key (of
+    /// `keyAlgorithm`) and delivers it encrypted to the MAC secret or the
+    /// signer's key; the step `certificateIssued` then has `privateKey`.
+    #[napi(ts_type = "'signature' | 'raVerified' | 'none' | 'centralKeygen'")]
     pub pop: Option<String>,
+    /// centralKeygen: the algorithm of the key to generate ("ec:P-256",
+    /// "rsa2048", "ed25519", "ml-dsa-44", ...); default: the PKI chooses.
+    pub key_algorithm: Option<String>,
     /// The SubjectPublicKeyInfo (DER) when `key` is not given (raVerified / none).
     pub public_key: Option<Buffer>,
     /// kur: the certificate to update (PEM or DER).
     pub old_cert: Option<PemOrDer>,
     /// certReqId (default 0).
     pub cert_req_id: Option<i64>,
+}
+
+/// What key recovery (krr) asks for.
+#[napi(object, object_to_js = false)]
+pub struct RecoverOptions {
+    /// Whose keys: the subject, e.g. "CN=Test Device" (default: the signer's subject).
+    pub subject: Option<String>,
+    /// A new signing key to certify along (PEM or DER).
+    pub new_key: Option<PemOrDer>,
+    /// A certificate whose keys are to be recovered (the oldCertID control).
+    pub old_cert: Option<PemOrDer>,
+}
+
+/// One key pair a key recovery response delivered.
+#[napi(object)]
+pub struct RecoveredKey {
+    /// The certificate of the key, DER.
+    pub certificate: Buffer,
+    /// The private key, PKCS#8 DER (decrypted, checked to belong to `certificate`).
+    pub private_key: Buffer,
 }
 
 /// Options of a revocation request.
@@ -249,6 +301,20 @@ pub enum Step {
         status: String,
         /// The status texts.
         status_string: Vec<String>,
+        /// Central key generation: the delivered private key, PKCS#8 DER
+        /// (decrypted and checked to belong to `certificate`); else null.
+        private_key: Option<Buffer>,
+    },
+    /// Key recovery: the archived keys arrived (the transaction is complete).
+    KeysRecovered {
+        /// "accepted" or "grantedWithMods".
+        status: String,
+        /// The recovered key pairs, in the PKI's order.
+        keys: Vec<RecoveredKey>,
+        /// A new signing certificate for `newKey`, DER, or null.
+        new_sig_cert: Option<Buffer>,
+        /// CA certificates, DER.
+        ca_certs: Vec<Buffer>,
     },
     /// The revocation was accepted.
     Revoked {
@@ -284,6 +350,10 @@ fn step_of(event: ClientEvent) -> Res<Step> {
             implicit_confirm_granted: i.implicit_confirm_granted,
             status: i.status.status.name().to_owned(),
             status_string: i.status.status_string.clone().unwrap_or_default(),
+            private_key: i
+                .private_key
+                .as_ref()
+                .map(|k| Buffer::from(k.as_bytes().to_vec())),
         },
         ClientEvent::Revoked { status } => Step::Revoked {
             status: status.status.name().to_owned(),
@@ -303,13 +373,21 @@ fn step_of(event: ClientEvent) -> Res<Step> {
             }
         }
         ClientEvent::Completed => Step::Completed,
-        // The Node API starts no key recovery, so none can complete.
-        ClientEvent::KeysRecovered(_) => {
-            return Err(cmp_core::Error::Usage(
-                "key recovery is not available through the Node API",
-            )
-            .into());
-        }
+        ClientEvent::KeysRecovered(r) => Step::KeysRecovered {
+            status: r.status.status.name().to_owned(),
+            keys: r
+                .keys
+                .iter()
+                .map(|k| {
+                    Ok(RecoveredKey {
+                        certificate: der_of(&k.cert)?,
+                        private_key: Buffer::from(k.private_key.as_bytes().to_vec()),
+                    })
+                })
+                .collect::<Res<_>>()?,
+            new_sig_cert: r.new_sig_cert.as_ref().map(der_of).transpose()?,
+            ca_certs: certs_der(&r.ca_certs)?,
+        },
     })
 }
 
@@ -327,7 +405,33 @@ fn extensions_of(list: Option<&Vec<ExtensionInput>>) -> Res<Vec<Extension>> {
         .collect()
 }
 
-fn enroll_request(kind: EnrollKind, o: &EnrollOptions) -> Res<EnrollRequest> {
+fn enroll_request(
+    kind: EnrollKind,
+    o: &EnrollOptions,
+    config: &ClientConfig,
+) -> Res<EnrollRequest> {
+    if o.pop.as_deref() == Some("centralKeygen") {
+        if o.key.is_some() || o.public_key.is_some() {
+            return Err(usage(
+                "centralKeygen: the PKI makes the key; give no key or publicKey",
+            ));
+        }
+        let algorithm = o
+            .key_algorithm
+            .as_deref()
+            .map(|name| {
+                KeyAlgorithm::from_name(name)
+                    .map(key_type_identifier)
+                    .ok_or_else(|| usage(format!("unknown key algorithm {name:?}")))
+            })
+            .transpose()?;
+        let subject = o.subject.as_deref().map(name_of).transpose()?;
+        let mut request = EnrollRequest::central_keygen(kind, subject, algorithm, config.opener()?);
+        request.extensions = extensions_of(o.extensions.as_ref())?;
+        request.old_cert = o.old_cert.as_ref().map(cert_of).transpose()?;
+        request.cert_req_id = o.cert_req_id.unwrap_or(0);
+        return Ok(request);
+    }
     let key = o.key.as_ref().map(key_of).transpose()?;
     let spki = match (&o.public_key, &key) {
         (Some(der), _) => Some(SubjectPublicKeyInfoOwned::from_der(der).map_err(decode)?),
@@ -343,7 +447,7 @@ fn enroll_request(kind: EnrollKind, o: &EnrollOptions) -> Res<EnrollRequest> {
         "none" => PopMethod::None(spki.ok_or_else(need_spki)?),
         other => {
             return Err(usage(format!(
-                "pop must be 'signature', 'raVerified' or 'none', not {other:?}"
+                "pop must be 'signature', 'raVerified', 'none' or 'centralKeygen', not {other:?}"
             )));
         }
     };
@@ -403,7 +507,7 @@ impl ClientTransaction {
         now: Option<f64>,
     ) -> napi::Result<Self> {
         let run = || -> Res<Self> {
-            let request = enroll_request(kind, options)?;
+            let request = enroll_request(kind, options, config)?;
             let tx = CoreTransaction::start_enroll(
                 Arc::clone(&config.config),
                 &request,
@@ -437,6 +541,57 @@ impl ClientTransaction {
         now: Option<f64>,
     ) -> napi::Result<Self> {
         Self::enroll(&env, EnrollKind::Cr, config, &options, now)
+    }
+
+    /// Start a cross-certification request (ccr): a CA asks another CA to
+    /// certify its key (`options.key`, `options.subject`); the answer is a ccp.
+    #[napi(factory)]
+    pub fn ccr(
+        env: Env,
+        config: &ClientConfig,
+        options: EnrollOptions,
+        now: Option<f64>,
+    ) -> napi::Result<Self> {
+        Self::enroll(&env, EnrollKind::Ccr, config, &options, now)
+    }
+
+    /// Start a key recovery request (krr): the PKI answers with the archived
+    /// keys of `options.subject`, encrypted to the MAC secret or the signer's
+    /// key; the step is `keysRecovered`.
+    #[napi(factory)]
+    pub fn krr(
+        env: Env,
+        config: &ClientConfig,
+        options: Option<RecoverOptions>,
+        now: Option<f64>,
+    ) -> napi::Result<Self> {
+        let run = || -> Res<Self> {
+            let o = options.as_ref();
+            let subject = match o.and_then(|o| o.subject.as_deref()) {
+                Some(s) => Some(name_of(s)?),
+                None => match &config.config.protector {
+                    Protector::Signature { cert, .. } => {
+                        Some(cert.tbs_certificate().subject().clone())
+                    }
+                    _ => None,
+                },
+            };
+            if subject.is_none() {
+                return Err(usage("krr needs whose keys to recover: subject"));
+            }
+            let mut request = KeyRecoveryRequest::new(subject, config.opener()?);
+            if let Some(k) = o.and_then(|o| o.new_key.as_ref()) {
+                request.new_key = Some(Arc::new(key_of(k)?));
+            }
+            request.old_cert = o
+                .and_then(|o| o.old_cert.as_ref())
+                .map(cert_of)
+                .transpose()?;
+            let tx =
+                CoreTransaction::start_krr(Arc::clone(&config.config), &request, timestamp(now)?)?;
+            Ok(Self { tx })
+        };
+        run().js(&env)
     }
 
     /// Start a key update request (kur): `options.oldCert` is the
@@ -592,10 +747,10 @@ impl ClientTransaction {
         Buffer::from(self.tx.transaction_id().to_vec())
     }
 
-    /// "ir", "cr", "kur", "p10cr", "rr" or "genm".
+    /// "ir", "cr", "kur", "ccr", "p10cr", "rr", "genm" or "krr".
     #[napi(
         getter,
-        ts_return_type = "'ir' | 'cr' | 'kur' | 'p10cr' | 'rr' | 'genm' | 'krr'"
+        ts_return_type = "'ir' | 'cr' | 'kur' | 'ccr' | 'p10cr' | 'rr' | 'genm' | 'krr'"
     )]
     pub fn kind(&self) -> &'static str {
         match self.tx.kind() {

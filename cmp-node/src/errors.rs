@@ -1,7 +1,9 @@
 //! The one conversion from `cmp_core::Error` to JS `Error` objects, and the
 //! error table (`docs/errors.md`) as data.
 
+use cmp_core::announce::AnnounceError;
 use cmp_core::crypto::CryptoError;
+use cmp_core::transport::coap::CoapError;
 use cmp_core::{Error, ErrorKind, PeerFailure};
 use napi::bindgen_prelude::{Env, JsValue, Object, Status};
 use napi_derive::napi;
@@ -13,6 +15,26 @@ pub(crate) enum Fail {
     Cmp(Error),
     /// A bad argument value: reported as `CMP_USAGE` with this text.
     Usage(String),
+    /// An announcement failed validation (codes 600–616; a failure of the
+    /// message itself has the core error's code).
+    Announce(AnnounceError),
+    /// CoAP block-wise framing failed (codes 700–708).
+    Coap(CoapError),
+}
+
+impl From<AnnounceError> for Fail {
+    fn from(e: AnnounceError) -> Self {
+        match e {
+            AnnounceError::Message(inner) => Self::Cmp(*inner),
+            other => Self::Announce(other),
+        }
+    }
+}
+
+impl From<CoapError> for Fail {
+    fn from(e: CoapError) -> Self {
+        Self::Coap(e)
+    }
 }
 
 impl From<Error> for Fail {
@@ -65,6 +87,8 @@ impl Fail {
                 (e, m)
             }
             Fail::Usage(m) => (Error::Usage("bad argument"), m),
+            Fail::Announce(e) => return coded(env, e.to_string(), e.name(), e.code()),
+            Fail::Coap(e) => return coded(env, e.to_string(), e.name(), e.code()),
         };
         let mut obj: Object<'_> =
             env.create_error(napi::Error::new(Status::GenericFailure, message))?;
@@ -78,6 +102,19 @@ impl Fail {
         }
         Ok(napi::Error::from(obj.to_unknown()))
     }
+}
+
+/// An error of the announcement or CoAP tables: `code`, `cmpCode` and
+/// `kind` "remote" (what was received is at fault); no `failureBit`, as no
+/// CMP response answers these.
+fn coded(env: &Env, message: String, name: &str, code: u16) -> napi::Result<napi::Error> {
+    let mut obj: Object<'_> =
+        env.create_error(napi::Error::new(Status::GenericFailure, message))?;
+    obj.set("name", "CmpError")?;
+    obj.set("code", name)?;
+    obj.set("cmpCode", u32::from(code))?;
+    obj.set("kind", "remote")?;
+    Ok(napi::Error::from(obj.to_unknown()))
 }
 
 fn set_peer(obj: &mut Object<'_>, f: &PeerFailure) -> napi::Result<()> {
@@ -129,6 +166,42 @@ pub(crate) fn error_table() -> Vec<ErrorTableRow> {
             name: e.name().to_owned(),
             kind: kind_name(e.kind()).to_owned(),
             failure_bit: e.failure_bit().name().to_owned(),
+        })
+        .collect()
+}
+
+/// One row of the announcement or CoAP error table (`docs/errors.md`).
+#[napi(object)]
+pub(crate) struct CodeRow {
+    /// The stable number, e.g. 600.
+    pub code: u32,
+    /// The stable name, e.g. `CMP_NOT_AN_ANNOUNCEMENT` (the JS error's `code`).
+    pub name: String,
+}
+
+/// The errors of announcement validation (`AnnouncementValidator.validate`),
+/// 600–616, in code order.
+#[napi]
+pub(crate) fn announce_error_table() -> Vec<CodeRow> {
+    AnnounceError::catalogue()
+        .iter()
+        .filter(|e| !matches!(e, AnnounceError::Message(_)))
+        .map(|e| CodeRow {
+            code: u32::from(e.code()),
+            name: e.name().to_owned(),
+        })
+        .collect()
+}
+
+/// The errors of CoAP block-wise framing (`coapSplit`, `CoapReassembler`),
+/// 700–708, in code order.
+#[napi]
+pub(crate) fn coap_error_table() -> Vec<CodeRow> {
+    CoapError::catalogue()
+        .iter()
+        .map(|e| CodeRow {
+            code: u32::from(e.code()),
+            name: e.name().to_owned(),
         })
         .collect()
 }

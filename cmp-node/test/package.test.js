@@ -23,6 +23,30 @@ test('errorTable() is the table of docs/errors.md', () => {
   assert.deepEqual(cmp.errorTable(), rows)
 })
 
+test('announceErrorTable() and coapErrorTable() are the 600 and 700 tables of docs/errors.md', () => {
+  const md = fs.readFileSync(path.join(ROOT, 'docs', 'errors.md'), 'utf8')
+  const rows = (first) =>
+    [...md.matchAll(/^\|\s*(\d+)\s*\|\s*`(CMP_[A-Z_]+)`\s*\|/gm)]
+      .map((m) => ({ code: Number(m[1]), name: m[2] }))
+      .filter((r) => r.code >= first && r.code < first + 100)
+  assert.equal(rows(600).length, 17)
+  assert.equal(rows(700).length, 9)
+  assert.deepEqual(cmp.announceErrorTable(), rows(600))
+  assert.deepEqual(cmp.coapErrorTable(), rows(700))
+})
+
+test('AnnounceErrorCode and CoapErrorCode in helpers.d.ts list exactly those names', () => {
+  const dts = fs.readFileSync(path.join(PKG, 'helpers.d.ts'), 'utf8')
+  for (const [type, table] of [
+    ['AnnounceErrorCode', cmp.announceErrorTable()],
+    ['CoapErrorCode', cmp.coapErrorTable()],
+  ]) {
+    const block = new RegExp(`export type ${type} =([\\s\\S]*?)\\n\\n`).exec(dts)[1]
+    const names = [...block.matchAll(/'(CMP_[A-Z_]+)'/g)].map((m) => m[1])
+    assert.deepEqual(names, table.map((r) => r.name), type)
+  }
+})
+
 test('CmpErrorCode in helpers.d.ts lists exactly the native error names', () => {
   const dts = fs.readFileSync(path.join(PKG, 'helpers.d.ts'), 'utf8')
   const block = /export type CmpErrorCode =([\s\S]*?)\n\n/.exec(dts)[1]
