@@ -14,6 +14,30 @@ export * from './helpers'
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The CA side: builds protected announcement messages (DER). */
+export declare class AnnouncementBuilder {
+  constructor(options: AnnouncementBuilderOptions)
+  /** ckuann (pvno 3, RootCaKeyUpdateContent): the root CA changed its key. */
+  rootKeyUpdate(update: RootKeyUpdateInput, now?: number | undefined | null): Buffer
+  /** cann: a certificate was issued. */
+  certificate(cert: PemOrDer, now?: number | undefined | null): Buffer
+  /** rann: `cert` will be or has been revoked. */
+  revocation(cert: PemOrDer, revocation: RevocationInput, now?: number | undefined | null): Buffer
+  /** crlann: new CRLs (PEM or DER each). */
+  crls(crls: Array<PemOrDer>, now?: number | undefined | null): Buffer
+}
+
+/**
+ * The end-entity side: checks an announcement (protection, signer chain,
+ * header, content) and says what it announces; throws CMP_* errors
+ * (600–616 for the content, the core codes for the message).
+ */
+export declare class AnnouncementValidator {
+  constructor(options: AnnouncementValidatorOptions)
+  /** Check the announcement (DER) and return what it announces. */
+  validate(message: Buffer, now?: number | undefined | null): Announcement
+}
+
 /**
  * Everything a client transaction needs besides the request (credentials,
  * trust, policy). Immutable; share it among transactions.
@@ -82,6 +106,27 @@ export declare class ClientTransaction {
   get isFinished(): boolean
   /** Whether the transaction ended successfully. */
   get isCompleted(): boolean
+}
+
+/**
+ * Reassembles one body from its blocks, in order: each block must start
+ * where the previous ended, all but the last be of the block size, the
+ * size never grow, the body stay under the cap. After an error the state
+ * is kept (the block dropped), so the sender may repeat the right one.
+ */
+export declare class CoapReassembler {
+  /**
+   * A reassembler for bodies up to `maxTotal` bytes (default: the
+   * default message size limit).
+   */
+  constructor(maxTotal?: number | undefined | null)
+  /**
+   * Add a block: its Block1/Block2 option value and payload. Throws
+   * CMP_COAP_* errors (704 out of order, 705 wrong length, ...).
+   */
+  push(option: Buffer, payload: Buffer): CoapProgress
+  /** Bytes received so far. */
+  get received(): number
 }
 
 /** A decoded PKIMessage (read-only). */
@@ -168,6 +213,61 @@ export declare class PrivateKey {
  */
 export declare function announceErrorTable(): Array<CodeRow>
 
+/** What a validated announcement tells; switch on `kind`. */
+export type Announcement =
+  | { kind: 'rootKeyUpdate'; /** The trust anchor being replaced, DER. */
+    oldRoot: Buffer; /** The new trust anchor (newWithNew), DER. */
+    newRoot: Buffer; /** The new key certified with the old one, DER. */
+    newWithOld: Buffer; /** The old key certified with the new one, DER, or null. */
+  oldWithNew?: Buffer }
+  | { kind: 'certificateAnnounced'; /** The certificate, DER. */
+    certificate: Buffer; /** Its validated path, leaf first, anchor last, DER. */
+  path: Array<Buffer> }
+  | { kind: 'revocationAnnounced'; /** "revocationWarning" or "revocationNotification". */
+    status: string; /** The issuer of the certificate (RFC 4514 for a directoryName). */
+    issuer: string; /** Its serial number, big-endian bytes. */
+    serialNumber: Buffer; /** When the revocation takes effect, ms since the epoch. */
+    willBeRevokedAt: number; /** Since when the certificate is bad, ms since the epoch. */
+  badSince: number }
+  | { kind: 'crlAnnounced'; /** The CRLs, DER. */
+  crls: Array<Buffer> }
+
+/**
+ * How the CA protects its announcements: `key` and `cert` (and `chain`),
+ * or a MAC `secret` (and `reference`).
+ */
+export interface AnnouncementBuilderOptions {
+  /** Signature: the CA's (or its RA's) private key, PEM or DER. */
+  key?: PemOrDer
+  /** Signature: the certificate of `key`. */
+  cert?: PemOrDer
+  /** Signature: intermediates sent after `cert` in extraCerts. */
+  chain?: Certs
+  /** MAC: the shared secret. */
+  secret?: PemOrDer
+  /** MAC: the reference value (senderKID). */
+  reference?: PemOrDer
+  /** The recipient (default NULL-DN: a broadcast). */
+  recipient?: string
+  /** Extra certificates for every announcement. */
+  extraCerts?: Certs
+}
+
+/** Trust and policy of the end entity checking announcements. */
+export interface AnnouncementValidatorOptions {
+  /**
+   * Trust anchors: for the signer, announced certificates and CRLs, and
+   * the old root of a key update.
+   */
+  trust: Certs
+  /** Untrusted intermediates. */
+  untrusted?: Certs
+  /** Accept MAC-protected announcements with this shared secret. */
+  secret?: PemOrDer
+  /** Largest accepted messageTime skew in seconds (default 600; null: not checked). */
+  maxTimeSkew?: number | null
+}
+
 /**
  * Credentials, trust and policy of a client (`new ClientConfig(options)`).
  * MAC protection: `secret` (and `reference`); signature protection: `key`
@@ -212,11 +312,70 @@ export interface ClientConfigOptions {
   extraCerts?: Certs
 }
 
+/** One block of a body cut by `coapSplit`. */
+export interface CoapBlock {
+  /** The block number. */
+  num: number
+  /** Whether more blocks follow (the M bit). */
+  more: boolean
+  /** The block size in bytes (16 to 1024). */
+  size: number
+  /** The byte offset of the block in the body. */
+  offset: number
+  /** The Block1/Block2 option value (0 to 3 bytes, RFC 7959 section 2.2). */
+  option: Buffer
+  /** The payload of this block. */
+  payload: Buffer
+}
+
+/**
+ * The largest block size (bytes) whose block fits a datagram of `mtu`
+ * bytes after `overhead` bytes of headers and options; throws
+ * CMP_COAP_MTU_TOO_SMALL when not even 16 bytes fit.
+ */
+export declare function coapBlockSizeForMtu(mtu: number, overhead: number): number
+
+/** The CoAP Content-Format number of application/pkixcmp (RFC 9482): 259. */
+export declare function coapContentFormat(): number
+
 /**
  * The errors of CoAP block-wise framing (`coapSplit`, `CoapReassembler`),
  * 700–708, in code order.
  */
 export declare function coapErrorTable(): Array<CodeRow>
+
+/**
+ * The CoAP operation label of a request message (RFC 9483 section 6.2,
+ * short forms: "ir", "cr", "kur", "p10" for p10cr, "rr", "nest"), or null
+ * for body types without one.
+ */
+export declare function coapOperationLabel(message: Buffer): string | null
+
+/** What `CoapReassembler.push` did with a block. */
+export interface CoapProgress {
+  /** Whether the last block arrived. */
+  complete: boolean
+  /** The whole body once complete, else null. */
+  body?: Buffer
+  /**
+   * Not complete: the option value of the block to ask for (Block2) or
+   * expect (Block1) next; else null.
+   */
+  next?: Buffer
+}
+
+/**
+ * Cut `body` (a DER PKIMessage) into blocks of `blockSize` bytes (16, 32,
+ * ..., 1024): every block but the last is full; an empty body is one
+ * empty block.
+ */
+export declare function coapSplit(body: Buffer, blockSize: number): Array<CoapBlock>
+
+/**
+ * The Uri-Path option values, in order: ".well-known", "cmp", then "p"
+ * and `name` when given, then `label` when given (RFC 9482 section 2.1).
+ */
+export declare function coapUriPath(name?: string | undefined | null, label?: string | undefined | null): Array<string>
 
 /** One row of the announcement or CoAP error table (`docs/errors.md`). */
 export interface CodeRow {
@@ -316,10 +475,30 @@ export interface RecoverOptions {
   oldCert?: PemOrDer
 }
 
+/** What a revocation announcement says. */
+export interface RevocationInput {
+  /** "revocationWarning" (imminent) or "revocationNotification" (done). */
+  status: 'revocationWarning' | 'revocationNotification'
+  /** When the revocation takes effect, ms since the epoch. */
+  at: number
+  /** Since when the certificate is considered bad, ms since the epoch. */
+  badSince: number
+}
+
 /** Options of a revocation request. */
 export interface RevokeOptions {
   /** CRL reason code (RFC 5280 5.3.1): 0 unspecified, 1 keyCompromise, ... */
   reason?: number
+}
+
+/** The three certificates of a root CA key update (RFC 9810 section 4.4). */
+export interface RootKeyUpdateInput {
+  /** The new self-signed root. */
+  newWithNew: PemOrDer
+  /** The new root key certified by the old root key. */
+  newWithOld?: PemOrDer
+  /** The old root key certified by the new root key. */
+  oldWithNew?: PemOrDer
 }
 
 /** What happened after `handleResponse` or `confirm`; switch on `kind`. */

@@ -835,11 +835,19 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.AnnouncementBuilder = nativeBinding.AnnouncementBuilder
+module.exports.AnnouncementValidator = nativeBinding.AnnouncementValidator
 module.exports.ClientConfig = nativeBinding.ClientConfig
 module.exports.ClientTransaction = nativeBinding.ClientTransaction
+module.exports.CoapReassembler = nativeBinding.CoapReassembler
 module.exports.Message = nativeBinding.Message
 module.exports.PrivateKey = nativeBinding.PrivateKey
 module.exports.announceErrorTable = nativeBinding.announceErrorTable
+module.exports.coapBlockSizeForMtu = nativeBinding.coapBlockSizeForMtu
+module.exports.coapContentFormat = nativeBinding.coapContentFormat
 module.exports.coapErrorTable = nativeBinding.coapErrorTable
+module.exports.coapOperationLabel = nativeBinding.coapOperationLabel
+module.exports.coapSplit = nativeBinding.coapSplit
+module.exports.coapUriPath = nativeBinding.coapUriPath
 module.exports.errorTable = nativeBinding.errorTable
 module.exports.failureBits = nativeBinding.failureBits

@@ -2,7 +2,7 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { enroll, updateKey, revoke, getCaCerts, CmpError, PeerError, TransportError } from 'cmp-protocol'
-import type { CmpErrorCode, Enrollment } from 'cmp-protocol'
+import type { AnnounceErrorCode, CmpErrorCode, CoapErrorCode, Enrollment } from 'cmp-protocol'
 
 async function main(url: string): Promise<void> {
   const signal = AbortSignal.timeout(60_000)
@@ -28,7 +28,7 @@ async function main(url: string): Promise<void> {
     if (e instanceof PeerError) {
       console.error(e.code, e.status, e.failInfo.join(','), e.statusString)
     } else if (e instanceof CmpError) {
-      const code: CmpErrorCode = e.code
+      const code: CmpErrorCode | AnnounceErrorCode | CoapErrorCode = e.code
       console.error(code, e.cmpCode, e.kind)
     } else if (e instanceof TransportError) {
       console.error(e.httpStatus)

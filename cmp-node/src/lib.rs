@@ -24,7 +24,9 @@
 // registration of free functions, so they look unused there.
 #![cfg_attr(test, allow(dead_code))]
 
+mod announce;
 mod client;
+mod coap;
 mod conv;
 mod errors;
 mod keys;
