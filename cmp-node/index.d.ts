@@ -129,6 +129,24 @@ export declare class CoapReassembler {
   get received(): number
 }
 
+/**
+ * An ML-KEM private key (FIPS 203): a key that cannot sign, certified
+ * with the encrypted-certificate proof-of-possession (`pop:
+ * 'encryptedCert'`, RFC 9810 section 5.2.8.3).
+ */
+export declare class KemPrivateKey {
+  /** Generate a key: "ml-kem-512", "ml-kem-768" (default) or "ml-kem-1024". */
+  static generate(algorithm?: string | undefined | null): KemPrivateKey
+  /** Load PKCS#8 (PEM or DER). */
+  static from(data: PemOrDer): KemPrivateKey
+  /** PKCS#8 DER. */
+  toDer(): Buffer
+  /** The SubjectPublicKeyInfo, DER. */
+  publicKeyDer(): Buffer
+  /** "ml-kem-512", "ml-kem-768" or "ml-kem-1024". */
+  get algorithm(): string
+}
+
 /** A decoded PKIMessage (read-only). */
 export declare class Message {
   /** Decode DER (size and nesting capped by the default limits). */
@@ -406,8 +424,16 @@ export interface EnrollOptions {
    * "none", or "centralKeygen": the PKI generates the key (of
    * `keyAlgorithm`) and delivers it encrypted to the MAC secret or the
    * signer's key; the step `certificateIssued` then has `privateKey`.
+   * "encryptedCert": certify the ML-KEM key `kemKey`; the CA encrypts
+   * the certificate to it and the client proves possession by
+   * decrypting it (sent with pvno 3).
    */
-  pop?: 'signature' | 'raVerified' | 'none' | 'centralKeygen'
+  pop?: 'signature' | 'raVerified' | 'none' | 'centralKeygen' | 'encryptedCert'
+  /**
+   * encryptedCert: the ML-KEM private key to certify, PKCS#8 PEM or DER
+   * (`KemPrivateKey.toDer()`).
+   */
+  kemKey?: PemOrDer
   /**
    * centralKeygen: the algorithm of the key to generate ("ec:P-256",
    * "rsa2048", "ed25519", "ml-dsa-44", ...); default: the PKI chooses.

@@ -22,6 +22,7 @@ export const {
   ClientTransaction,
   CmpError,
   CoapReassembler,
+  KemPrivateKey,
   Message,
   PeerError,
   PrivateKey,

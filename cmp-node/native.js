@@ -840,6 +840,7 @@ module.exports.AnnouncementValidator = nativeBinding.AnnouncementValidator
 module.exports.ClientConfig = nativeBinding.ClientConfig
 module.exports.ClientTransaction = nativeBinding.ClientTransaction
 module.exports.CoapReassembler = nativeBinding.CoapReassembler
+module.exports.KemPrivateKey = nativeBinding.KemPrivateKey
 module.exports.Message = nativeBinding.Message
 module.exports.PrivateKey = nativeBinding.PrivateKey
 module.exports.announceErrorTable = nativeBinding.announceErrorTable

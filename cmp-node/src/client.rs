@@ -29,7 +29,7 @@ use crate::conv::{
     failure_bit_of, itav_of, itav_out, looks_like_pem, millis, name_of, oid_of, timestamp,
 };
 use crate::errors::{JsResult, Res, decode, encode, usage};
-use crate::keys::key_of;
+use crate::keys::{kem_key_of, key_of};
 
 pub(crate) fn provider() -> Arc<dyn CryptoProvider> {
     Arc::new(RustCryptoProvider)
@@ -226,8 +226,14 @@ pub struct EnrollOptions {
     /// "none", or "centralKeygen": the PKI generates the key (of
     /// `keyAlgorithm`) and delivers it encrypted to the MAC secret or the
     /// signer's key; the step `certificateIssued` then has `privateKey`.
-    #[napi(ts_type = "'signature' | 'raVerified' | 'none' | 'centralKeygen'")]
+    /// "encryptedCert": certify the ML-KEM key `kemKey`; the CA encrypts
+    /// the certificate to it and the client proves possession by
+    /// decrypting it (sent with pvno 3).
+    #[napi(ts_type = "'signature' | 'raVerified' | 'none' | 'centralKeygen' | 'encryptedCert'")]
     pub pop: Option<String>,
+    /// encryptedCert: the ML-KEM private key to certify, PKCS#8 PEM or DER
+    /// (`KemPrivateKey.toDer()`).
+    pub kem_key: Option<PemOrDer>,
     /// centralKeygen: the algorithm of the key to generate ("ec:P-256",
     /// "rsa2048", "ed25519", "ml-dsa-44", ...); default: the PKI chooses.
     pub key_algorithm: Option<String>,
@@ -432,6 +438,25 @@ fn enroll_request(
         request.cert_req_id = o.cert_req_id.unwrap_or(0);
         return Ok(request);
     }
+    if o.pop.as_deref() == Some("encryptedCert") {
+        let kem = o
+            .kem_key
+            .as_ref()
+            .ok_or_else(|| usage("encryptedCert needs kemKey (an ML-KEM private key)"))?;
+        if o.key.is_some() || o.public_key.is_some() {
+            return Err(usage(
+                "encryptedCert certifies kemKey; give no key or publicKey",
+            ));
+        }
+        return Ok(EnrollRequest {
+            kind,
+            subject: o.subject.as_deref().map(name_of).transpose()?,
+            extensions: extensions_of(o.extensions.as_ref())?,
+            pop: PopMethod::EncryptedCert(Arc::new(kem_key_of(kem)?)),
+            old_cert: o.old_cert.as_ref().map(cert_of).transpose()?,
+            cert_req_id: o.cert_req_id.unwrap_or(0),
+        });
+    }
     let key = o.key.as_ref().map(key_of).transpose()?;
     let spki = match (&o.public_key, &key) {
         (Some(der), _) => Some(SubjectPublicKeyInfoOwned::from_der(der).map_err(decode)?),
@@ -447,7 +472,7 @@ fn enroll_request(
         "none" => PopMethod::None(spki.ok_or_else(need_spki)?),
         other => {
             return Err(usage(format!(
-                "pop must be 'signature', 'raVerified', 'none' or 'centralKeygen', not {other:?}"
+                "pop must be 'signature', 'raVerified', 'none', 'centralKeygen' or 'encryptedCert', not {other:?}"
             )));
         }
     };

@@ -1,7 +1,9 @@
 //! Private keys: PKCS#8 / SEC1 / PKCS#1, PEM or DER, or generated.
 
-use cmp_core::crypto::SigningKey;
-use cmp_crypto_rustcrypto::{KeyAlgorithm, PrivateKey as RcKey};
+use std::sync::Arc;
+
+use cmp_core::crypto::{DecapsulationKey, KemAlgorithm, SigningKey};
+use cmp_crypto_rustcrypto::{KemPrivateKey as RcKemKey, KeyAlgorithm, PrivateKey as RcKey};
 use napi::bindgen_prelude::{Buffer, Env};
 use napi_derive::napi;
 
@@ -78,5 +80,71 @@ impl PrivateKey {
     #[napi(getter)]
     pub fn signature_algorithm_oid(&self) -> String {
         self.key.algorithm_identifier().oid.to_string()
+    }
+}
+
+/// An ML-KEM key from PKCS#8 PEM text or DER bytes.
+pub(crate) fn kem_key_of(v: &PemOrDer) -> Res<RcKemKey> {
+    let b = bytes_of(v);
+    if looks_like_pem(b) {
+        let text = std::str::from_utf8(b).map_err(|_| usage("PEM is not UTF-8"))?;
+        Ok(RcKemKey::from_pem(text)?)
+    } else {
+        Ok(RcKemKey::from_pkcs8_der(b)?)
+    }
+}
+
+/// An ML-KEM private key (FIPS 203): a key that cannot sign, certified
+/// with the encrypted-certificate proof-of-possession (`pop:
+/// 'encryptedCert'`, RFC 9810 section 5.2.8.3).
+#[napi]
+pub struct KemPrivateKey {
+    pub(crate) key: Arc<RcKemKey>,
+}
+
+#[napi]
+impl KemPrivateKey {
+    /// Generate a key: "ml-kem-512", "ml-kem-768" (default) or "ml-kem-1024".
+    #[napi(factory)]
+    pub fn generate(env: Env, algorithm: Option<String>) -> napi::Result<Self> {
+        let alg = match algorithm.as_deref().unwrap_or("ml-kem-768") {
+            "ml-kem-512" => KemAlgorithm::MlKem512,
+            "ml-kem-768" => KemAlgorithm::MlKem768,
+            "ml-kem-1024" => KemAlgorithm::MlKem1024,
+            other => return Err(usage(format!("unknown KEM algorithm {other:?}"))).js(&env),
+        };
+        Ok(Self {
+            key: Arc::new(RcKemKey::generate(alg).js(&env)?),
+        })
+    }
+
+    /// Load PKCS#8 (PEM or DER).
+    #[napi(factory)]
+    pub fn from(env: Env, data: PemOrDer) -> napi::Result<Self> {
+        Ok(Self {
+            key: Arc::new(kem_key_of(&data).js(&env)?),
+        })
+    }
+
+    /// PKCS#8 DER.
+    #[napi]
+    pub fn to_der(&self, env: Env) -> napi::Result<Buffer> {
+        Ok(Buffer::from(self.key.to_pkcs8_der().js(&env)?.to_vec()))
+    }
+
+    /// The SubjectPublicKeyInfo, DER.
+    #[napi]
+    pub fn public_key_der(&self, env: Env) -> napi::Result<Buffer> {
+        der_of(&DecapsulationKey::public_key(self.key.as_ref())).js(&env)
+    }
+
+    /// "ml-kem-512", "ml-kem-768" or "ml-kem-1024".
+    #[napi(getter)]
+    pub fn algorithm(&self) -> &'static str {
+        match DecapsulationKey::algorithm(self.key.as_ref()) {
+            KemAlgorithm::MlKem512 => "ml-kem-512",
+            KemAlgorithm::MlKem768 => "ml-kem-768",
+            KemAlgorithm::MlKem1024 => "ml-kem-1024",
+        }
     }
 }

@@ -1,0 +1,56 @@
+'use strict'
+// ML-KEM keys and the request side of the encrypted-certificate
+// proof-of-possession (RFC 9810 section 5.2.8.3). No server the tests can
+// run (OpenSSL 3.0's mock server, `cmp serve`) issues to KEM keys, so the
+// decryption of the answer is covered by the Rust tests (cmp-core/tests/
+// kem_pop.rs), not here.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { cmp, mac } = require('./common.js')
+
+test('KemPrivateKey: generate every level, PKCS#8 round trip', () => {
+  for (const alg of ['ml-kem-512', 'ml-kem-768', 'ml-kem-1024']) {
+    const k = cmp.KemPrivateKey.generate(alg)
+    assert.equal(k.algorithm, alg)
+    const again = cmp.KemPrivateKey.from(k.toDer())
+    assert.equal(again.algorithm, alg)
+    assert.ok(again.publicKeyDer().equals(k.publicKeyDer()))
+  }
+  assert.equal(cmp.KemPrivateKey.generate().algorithm, 'ml-kem-768')
+})
+
+test('ir with pop encryptedCert: pvno 3, the KEM public key in the template', () => {
+  const config = new cmp.ClientConfig({ ...mac })
+  const kem = cmp.KemPrivateKey.generate('ml-kem-768')
+  const tx = cmp.ClientTransaction.ir(config, { pop: 'encryptedCert', kemKey: kem.toDer(), subject: 'CN=KEM Device' })
+  const request = tx.request()
+  const m = cmp.Message.parse(request)
+  assert.equal(m.bodyType, 'ir')
+  assert.equal(m.pvno, 3)
+  // CertTemplate.publicKey is [6] IMPLICIT: the SPKI with tag 0xA6 instead of SEQUENCE
+  const spki = kem.publicKeyDer()
+  assert.equal(spki[0], 0x30)
+  assert.ok(request.includes(Buffer.concat([Buffer.from([0xa6]), spki.subarray(1)])), 'the template carries the ML-KEM key')
+  m.verifyMac(mac.secret)
+})
+
+test('KEM usage and key errors have their codes', () => {
+  const config = new cmp.ClientConfig({ ...mac })
+  const code = (name) => cmp.errorTable().find((r) => r.name === name).code
+  const throwsCode = (fn, name) =>
+    assert.throws(fn, (e) => e instanceof cmp.CmpError && e.code === name && e.cmpCode === code(name))
+  throwsCode(() => cmp.KemPrivateKey.generate('ml-kem-2048'), 'CMP_USAGE')
+  throwsCode(() => cmp.KemPrivateKey.from(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00])), 'CMP_CRYPTO')
+  throwsCode(() => cmp.ClientTransaction.ir(config, { pop: 'encryptedCert', subject: 'CN=x' }), 'CMP_USAGE')
+  throwsCode(
+    () =>
+      cmp.ClientTransaction.ir(config, {
+        pop: 'encryptedCert',
+        kemKey: cmp.KemPrivateKey.generate().toDer(),
+        key: cmp.PrivateKey.generate().toDer(),
+        subject: 'CN=x',
+      }),
+    'CMP_USAGE',
+  )
+})
