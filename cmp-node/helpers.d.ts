@@ -372,6 +372,6 @@ export declare function getCaCerts(params: RunOptions & ProtectionOptions): Prom
 export declare function generalMessage(
   params: RunOptions &
     ProtectionOptions & {
-      infos?: Array<'caCerts' | 'certReqTemplate' | 'rootCaCert' | 'crlStatusList' | InfoTypeAndValue>
+      infos?: Array<'caCerts' | 'certReqTemplate' | 'rootCaCert' | 'crlStatusList' | 'kemCiphertextInfo' | InfoTypeAndValue>
     },
 ): Promise<InfoTypeAndValue[]>

@@ -84,10 +84,11 @@ export declare class ClientTransaction {
   static revoke(config: ClientConfig, cert: PemOrDer, options?: RevokeOptions | undefined | null, now?: number | undefined | null): ClientTransaction
   /**
    * Start a general message (genm). Each item is a name ("caCerts",
-   * "certReqTemplate", "rootCaCert", "crlStatusList") or `{ oid, value? }`;
+   * "certReqTemplate", "rootCaCert", "crlStatusList", "kemCiphertextInfo")
+   * or `{ oid, value? }`;
    * default `["caCerts"]`.
    */
-  static genm(config: ClientConfig, infos?: Array<'caCerts' | 'certReqTemplate' | 'rootCaCert' | 'crlStatusList' | InfoTypeAndValue>, now?: number | undefined | null): ClientTransaction
+  static genm(config: ClientConfig, infos?: Array<'caCerts' | 'certReqTemplate' | 'rootCaCert' | 'crlStatusList' | 'kemCiphertextInfo' | InfoTypeAndValue>, now?: number | undefined | null): ClientTransaction
   /** The next message to send (DER), or null. */
   request(): Buffer | null
   /** Handle the server's answer (DER); returns the next step or throws the CMP error. */
@@ -328,6 +329,22 @@ export interface ClientConfigOptions {
   totalTimeout?: number
   /** Extra certificates for every request's extraCerts. */
   extraCerts?: Certs
+  /**
+   * KEM-based MAC (RFC 9810 section 5.1.3.4): protect with the shared
+   * secret of the genp's KemCiphertextInfo, decapsulated with an ML-KEM
+   * key. Set `transactionId` to that of the genm.
+   */
+  kem?: KemProtection
+  /**
+   * The transactionID of the first message (default: fresh random); the
+   * KEM-based MAC is bound to it.
+   */
+  transactionId?: Buffer
+  /**
+   * Extra generalInfo of the first request (e.g. the `info` of
+   * `kemEncapsulate` for a responder's KEM key).
+   */
+  firstGeneralInfo?: Array<InfoTypeAndValue>
 }
 
 /** One block of a body cut by `coapSplit`. */
@@ -481,6 +498,30 @@ export interface InfoTypeAndValue {
   oid: string
   /** The DER of infoValue, if present. */
   value?: Buffer
+}
+
+/**
+ * Encapsulate a fresh shared secret to the ML-KEM public key `spki`
+ * (DER SubjectPublicKeyInfo, e.g. from the responder's KEM certificate).
+ */
+export declare function kemEncapsulate(spki: Buffer): KemEncapsulation
+
+/** What `kemEncapsulate` returns. */
+export interface KemEncapsulation {
+  /** The KemCiphertextInfo, for a genp or the first request's generalInfo. */
+  info: InfoTypeAndValue
+  /** The shared secret (the key of the KEM-based MAC). */
+  sharedSecret: Buffer
+}
+
+/** KEM-based MAC protection from a genp that carries a KEM ciphertext. */
+export interface KemProtection {
+  /** The ML-KEM private key (PKCS#8 PEM or DER, `KemPrivateKey.toDer()`). */
+  key: PemOrDer
+  /** The genp content (`step.infos` of the genm answer). */
+  genp: Array<InfoTypeAndValue>
+  /** The senderKID (e.g. the KEM certificate's subject key identifier). */
+  reference?: PemOrDer
 }
 
 /** One key pair a key recovery response delivered. */

@@ -34,6 +34,7 @@ export const {
   getCaCerts,
   httpTransport,
   isCmpError,
+  kemEncapsulate,
   recoverKeys,
   revoke,
   runTransaction,

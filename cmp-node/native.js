@@ -852,3 +852,4 @@ module.exports.coapSplit = nativeBinding.coapSplit
 module.exports.coapUriPath = nativeBinding.coapUriPath
 module.exports.errorTable = nativeBinding.errorTable
 module.exports.failureBits = nativeBinding.failureBits
+module.exports.kemEncapsulate = nativeBinding.kemEncapsulate

@@ -10,6 +10,7 @@ use cmp_core::client::{
     TransactionKind,
 };
 use cmp_core::crypto::{CryptoProvider, SigningKey};
+use cmp_core::kem;
 use cmp_core::protection::{MacScheme, Protector};
 use cmp_core::trust::TrustStore;
 use cmp_crypto_rustcrypto::envelope::key_type_identifier;
@@ -76,9 +77,67 @@ pub struct ClientConfigOptions {
     pub total_timeout: Option<u32>,
     /// Extra certificates for every request's extraCerts.
     pub extra_certs: Option<Certs>,
+    /// KEM-based MAC (RFC 9810 section 5.1.3.4): protect with the shared
+    /// secret of the genp's KemCiphertextInfo, decapsulated with an ML-KEM
+    /// key. Set `transactionId` to that of the genm.
+    pub kem: Option<KemProtection>,
+    /// The transactionID of the first message (default: fresh random); the
+    /// KEM-based MAC is bound to it.
+    pub transaction_id: Option<Buffer>,
+    /// Extra generalInfo of the first request (e.g. the `info` of
+    /// `kemEncapsulate` for a responder's KEM key).
+    pub first_general_info: Option<Vec<InfoTypeAndValue>>,
+}
+
+/// KEM-based MAC protection from a genp that carries a KEM ciphertext.
+#[napi(object, object_to_js = false)]
+pub struct KemProtection {
+    /// The ML-KEM private key (PKCS#8 PEM or DER, `KemPrivateKey.toDer()`).
+    pub key: PemOrDer,
+    /// The genp content (`step.infos` of the genm answer).
+    pub genp: Vec<InfoTypeAndValue>,
+    /// The senderKID (e.g. the KEM certificate's subject key identifier).
+    pub reference: Option<PemOrDer>,
+}
+
+/// What `kemEncapsulate` returns.
+#[napi(object)]
+pub(crate) struct KemEncapsulation {
+    /// The KemCiphertextInfo, for a genp or the first request's generalInfo.
+    pub info: InfoTypeAndValue,
+    /// The shared secret (the key of the KEM-based MAC).
+    pub shared_secret: Buffer,
+}
+
+/// Encapsulate a fresh shared secret to the ML-KEM public key `spki`
+/// (DER SubjectPublicKeyInfo, e.g. from the responder's KEM certificate).
+#[napi]
+pub(crate) fn kem_encapsulate(env: Env, spki: Buffer) -> napi::Result<KemEncapsulation> {
+    let run = || -> Res<KemEncapsulation> {
+        let recipient = SubjectPublicKeyInfoOwned::from_der(&spki).map_err(decode)?;
+        let p = provider();
+        let (itav, secret) = kem::encapsulate_to(&recipient, p.as_ref())?;
+        Ok(KemEncapsulation {
+            info: itav_out(&itav)?,
+            shared_secret: Buffer::from(secret),
+        })
+    };
+    run().js(&env)
 }
 
 fn protector_of(o: &ClientConfigOptions) -> Res<Protector> {
+    if let Some(k) = &o.kem {
+        if o.secret.is_some() || o.key.is_some() || o.cert.is_some() {
+            return Err(usage("give kem, secret or key and cert, not several"));
+        }
+        let genp = k.genp.iter().map(itav_of).collect::<Res<Vec<_>>>()?;
+        let reference = k.reference.as_ref().map(bytes_of).unwrap_or_default();
+        return Ok(kem::client_protector(
+            &genp,
+            &kem_key_of(&k.key)?,
+            reference,
+        )?);
+    }
     match (&o.secret, &o.key, &o.cert) {
         (Some(_), Some(_), _) => Err(usage(
             "give either secret (MAC) or key and cert (signature), not both",
@@ -149,6 +208,13 @@ fn config_of(o: &ClientConfigOptions) -> Res<CoreConfig> {
     };
     c.total_timeout = o.total_timeout.map(u64::from);
     c.extra_certs = certs_of(o.extra_certs.as_ref())?;
+    c.transaction_id = o.transaction_id.as_ref().map(|t| t.to_vec());
+    c.first_general_info = o
+        .first_general_info
+        .as_ref()
+        .map(|v| v.iter().map(itav_of).collect::<Res<Vec<_>>>())
+        .transpose()?
+        .unwrap_or_default();
     Ok(c)
 }
 
@@ -494,6 +560,7 @@ fn genm_item(item: &Either<String, InfoTypeAndValue>) -> Res<cmp_core::asn1::Inf
                 "certReqTemplate" => GenmRequest::CertReqTemplate,
                 "rootCaCert" => GenmRequest::RootCaUpdate { old_root: None },
                 "crlStatusList" => GenmRequest::CrlUpdate(Vec::new()),
+                "kemCiphertextInfo" => return Ok(kem::ciphertext_request()),
                 other => {
                     return Err(usage(format!(
                         "unknown general message {other:?}; give {{ oid, value }} instead"
@@ -675,14 +742,15 @@ impl ClientTransaction {
     }
 
     /// Start a general message (genm). Each item is a name ("caCerts",
-    /// "certReqTemplate", "rootCaCert", "crlStatusList") or `{ oid, value? }`;
+    /// "certReqTemplate", "rootCaCert", "crlStatusList", "kemCiphertextInfo")
+    /// or `{ oid, value? }`;
     /// default `["caCerts"]`.
     #[napi(factory)]
     pub fn genm(
         env: Env,
         config: &ClientConfig,
         #[napi(
-            ts_arg_type = "Array<'caCerts' | 'certReqTemplate' | 'rootCaCert' | 'crlStatusList' | InfoTypeAndValue>"
+            ts_arg_type = "Array<'caCerts' | 'certReqTemplate' | 'rootCaCert' | 'crlStatusList' | 'kemCiphertextInfo' | InfoTypeAndValue>"
         )]
         infos: Option<Vec<Either<String, InfoTypeAndValue>>>,
         now: Option<f64>,

@@ -1,9 +1,10 @@
 'use strict'
-// ML-KEM keys and the request side of the encrypted-certificate
-// proof-of-possession (RFC 9810 section 5.2.8.3). No server the tests can
-// run (OpenSSL 3.0's mock server, `cmp serve`) issues to KEM keys, so the
-// decryption of the answer is covered by the Rust tests (cmp-core/tests/
-// kem_pop.rs), not here.
+// ML-KEM keys, the request side of the encrypted-certificate
+// proof-of-possession (RFC 9810 section 5.2.8.3) and KEM-based MAC
+// protection (encapsulate, decapsulate, MAC checked with the shared
+// secret). No server the tests can run (OpenSSL 3.0's mock server, `cmp
+// serve`) speaks KEM, so the exchanges with a responder are covered by the
+// Rust tests (cmp-core/tests/kem_pop.rs, kem_protection.rs), not here.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -51,6 +52,43 @@ test('KEM usage and key errors have their codes', () => {
         key: cmp.PrivateKey.generate().toDer(),
         subject: 'CN=x',
       }),
+    'CMP_USAGE',
+  )
+})
+
+test('KEM-based MAC: a request protected with the shared secret of a KemCiphertextInfo', () => {
+  const kem = cmp.KemPrivateKey.generate('ml-kem-768')
+  // the party holding the public key's peer encapsulates (here: this test, for the genp)
+  const { info, sharedSecret } = cmp.kemEncapsulate(kem.publicKeyDer())
+  assert.equal(sharedSecret.length, 32)
+  const transactionId = Buffer.alloc(16, 7)
+  const config = new cmp.ClientConfig({ kem: { key: kem.toDer(), genp: [info], reference: 'kem-ref' }, transactionId })
+  assert.equal(config.protection, 'mac')
+  const key = cmp.PrivateKey.generate()
+  const tx = cmp.ClientTransaction.ir(config, { key: key.toDer(), subject: 'CN=KEM MAC Device' })
+  const m = cmp.Message.parse(tx.request())
+  assert.equal(m.protectionAlgName, 'KemBasedMac')
+  assert.ok(m.transactionId.equals(transactionId))
+  assert.ok(m.senderKid.equals(Buffer.from('kem-ref')))
+  // the decapsulated secret is the encapsulated one: the MAC verifies with it, and only with it
+  m.verifyMac(sharedSecret)
+  assert.throws(() => m.verifyMac(Buffer.alloc(32)), (e) => e.code === 'CMP_BAD_MESSAGE_CHECK')
+  // the genm asking for the ciphertext
+  const genm = cmp.Message.parse(cmp.ClientTransaction.genm(new cmp.ClientConfig({}), ['kemCiphertextInfo']).request())
+  assert.deepEqual(genm.infos.map((i) => [i.oid, i.value ?? null]), [[info.oid, null]])
+})
+
+test('KEM-based MAC errors: no ciphertext, another KEM, a non-KEM key', () => {
+  const code = (name) => cmp.errorTable().find((r) => r.name === name).code
+  const throwsCode = (fn, name) =>
+    assert.throws(fn, (e) => e instanceof cmp.CmpError && e.code === name && e.cmpCode === code(name))
+  const kem = cmp.KemPrivateKey.generate('ml-kem-768')
+  throwsCode(() => new cmp.ClientConfig({ kem: { key: kem.toDer(), genp: [] } }), 'CMP_INCORRECT_DATA')
+  const other = cmp.kemEncapsulate(cmp.KemPrivateKey.generate('ml-kem-512').publicKeyDer())
+  throwsCode(() => new cmp.ClientConfig({ kem: { key: kem.toDer(), genp: [other.info] } }), 'CMP_INCORRECT_DATA')
+  throwsCode(() => cmp.kemEncapsulate(cmp.PrivateKey.generate().publicKeyDer()), 'CMP_UNSUPPORTED_ALGORITHM')
+  throwsCode(
+    () => new cmp.ClientConfig({ kem: { key: kem.toDer(), genp: [] }, secret: 'x' }),
     'CMP_USAGE',
   )
 })
