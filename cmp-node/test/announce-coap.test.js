@@ -72,14 +72,14 @@ function rootUpdate(dir) {
   return { newWithNew: read('nwn.pem'), newWithOld: read('nwo.pem'), oldWithNew: read('own.pem') }
 }
 
-/** A CRL of the issuing CA (ca.key), made with `openssl ca -gencrl`. */
-function caCrl(dir) {
+/** A CRL of the issuing CA (ca.key; or of `key` and `cert`), made with `openssl ca -gencrl`. */
+function caCrl(dir, key = 'ca.key', cert = 'ca.crt') {
   fs.writeFileSync(path.join(dir, 'index.txt'), '')
   fs.writeFileSync(
     path.join(dir, 'ca.cnf'),
     `[ca]\ndefault_ca = d\n[d]\ndatabase = ${path.join(dir, 'index.txt')}\ndefault_md = sha256\ndefault_crl_days = 1\ncrl_extensions = x\n[x]\nauthorityKeyIdentifier = keyid:always\n`,
   )
-  openssl(dir, ['ca', '-gencrl', '-config', 'ca.cnf', '-keyfile', path.join(PKI, 'ca.key'), '-cert', path.join(PKI, 'ca.crt'), '-out', 'crl.pem'])
+  openssl(dir, ['ca', '-gencrl', '-config', 'ca.cnf', '-keyfile', path.join(PKI, key), '-cert', path.join(PKI, cert), '-out', 'crl.pem'])
   return fs.readFileSync(path.join(dir, 'crl.pem'), 'utf8')
 }
 
@@ -140,6 +140,33 @@ test('ckuann: a root key update made with openssl', (t) => {
     'CMP_NEW_WITH_OLD_KEY_MISMATCH',
     604,
   )
+})
+
+test('announcement errors of the content: 602, 605, 608, 615, 616', (t) => {
+  const v = validator()
+  throwsCode(
+    () => v.validate(builder().rootKeyUpdate({ newWithNew: pki('root.crt'), newWithOld: pki('issued.crt') })),
+    'CMP_UNKNOWN_OLD_ROOT',
+    602,
+  )
+  throwsCode(
+    () => v.validate(builder().rootKeyUpdate({ newWithNew: pki('ca.crt'), newWithOld: pki('ca.crt') })),
+    'CMP_NEW_WITH_NEW_NOT_SELF_SIGNED',
+    605,
+  )
+  throwsCode(
+    () => v.validate(builder().rootKeyUpdate({ newWithNew: pki('root.crt'), newWithOld: pki('root.crt') })),
+    'CMP_KEY_NOT_CHANGED',
+    608,
+  )
+  // a CRL signed by an end entity (issued.key): no trusted CA issued it
+  const eeCrl = caCrl(tempDir(t), 'issued.key', 'issued.crt')
+  throwsCode(() => v.validate(builder().crls([eeCrl])), 'CMP_CRL_ISSUER_UNKNOWN', 615)
+  // the CA's CRL with a flipped bit in its signature
+  const crl = caCrl(tempDir(t))
+  const der = Buffer.from(crl.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64')
+  der[der.length - 1] ^= 1
+  throwsCode(() => v.validate(builder().crls([der])), 'CMP_CRL_SIGNATURE', 616)
 })
 
 test('announcement errors: codes 600, 612 and the core codes of the message', (t) => {
