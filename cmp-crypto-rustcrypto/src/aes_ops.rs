@@ -1,6 +1,5 @@
 //! AES key wrap (RFC 3394) and AES-CBC with PKCS#7 padding, for CMS
-//! EnvelopedData (behind the `ml-kem` feature, which needs them for
-//! KEMRecipientInfo).
+//! EnvelopedData: delivered private keys (`envelope`) and KEMRecipientInfo.
 
 use alloc::vec::Vec;
 

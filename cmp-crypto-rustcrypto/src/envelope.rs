@@ -20,7 +20,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
-use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit};
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use cmp_core::asn1::oid;
 use cmp_core::asn1::{Pbkdf2Params, Pbkdf2Salt};
 use cmp_core::crypto::{
@@ -415,25 +415,7 @@ fn seal_pwri(secret: &[u8], cek: &[u8]) -> Result<RecipientInfo, CryptoError> {
 }
 
 fn aes_wrap(kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let mut buf = alloc::vec![0u8; key.len() + 8];
-    let len = match kek.len() {
-        16 => aes_kw::KwAes128::new_from_slice(kek)
-            .map_err(|_| ENCODE)?
-            .wrap_key(key, &mut buf)
-            .map(<[u8]>::len),
-        24 => aes_kw::KwAes192::new_from_slice(kek)
-            .map_err(|_| ENCODE)?
-            .wrap_key(key, &mut buf)
-            .map(<[u8]>::len),
-        32 => aes_kw::KwAes256::new_from_slice(kek)
-            .map_err(|_| ENCODE)?
-            .wrap_key(key, &mut buf)
-            .map(<[u8]>::len),
-        _ => return Err(CryptoError::Other("AES key wrap key length")),
-    }
-    .map_err(|_| CryptoError::Other("AES key wrap failed"))?;
-    buf.truncate(len);
-    Ok(buf)
+    crate::aes_ops::key_wrap(kek, key)
 }
 
 // ----- opening -----
@@ -451,25 +433,9 @@ fn aes_unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, Envelope
     if wrapped.len() < 24 || !wrapped.len().is_multiple_of(8) {
         return Err(DECRYPT);
     }
-    let mut buf = Zeroizing::new(alloc::vec![0u8; wrapped.len()]);
-    let len = match kek.len() {
-        16 => aes_kw::KwAes128::new_from_slice(kek)
-            .map_err(|_| DECRYPT)?
-            .unwrap_key(wrapped, &mut buf)
-            .map(<[u8]>::len),
-        24 => aes_kw::KwAes192::new_from_slice(kek)
-            .map_err(|_| DECRYPT)?
-            .unwrap_key(wrapped, &mut buf)
-            .map(<[u8]>::len),
-        32 => aes_kw::KwAes256::new_from_slice(kek)
-            .map_err(|_| DECRYPT)?
-            .unwrap_key(wrapped, &mut buf)
-            .map(<[u8]>::len),
-        _ => return Err(DECRYPT),
-    }
-    .map_err(|_| DECRYPT)?;
-    buf.truncate(len);
-    Ok(buf)
+    crate::aes_ops::key_unwrap(kek, wrapped)
+        .map(Zeroizing::new)
+        .map_err(|_| DECRYPT)
 }
 
 fn is_ours_ias(ias: &IssuerAndSerialNumber, cert: &Certificate) -> bool {

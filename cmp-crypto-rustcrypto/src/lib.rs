@@ -68,7 +68,6 @@
 
 extern crate alloc;
 
-#[cfg(feature = "ml-kem")]
 mod aes_ops;
 pub mod archive;
 pub mod ca;

@@ -88,17 +88,14 @@ impl CryptoProvider for RustCryptoProvider {
         crate::kem_key::encapsulate(alg, spki)
     }
 
-    #[cfg(feature = "ml-kem")]
     fn aes_key_wrap(&self, kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
         crate::aes_ops::key_wrap(kek, key)
     }
 
-    #[cfg(feature = "ml-kem")]
     fn aes_key_unwrap(&self, kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
         crate::aes_ops::key_unwrap(kek, wrapped)
     }
 
-    #[cfg(feature = "ml-kem")]
     fn aes_cbc_encrypt(
         &self,
         key: &[u8],
@@ -108,7 +105,6 @@ impl CryptoProvider for RustCryptoProvider {
         crate::aes_ops::cbc_encrypt(key, iv, plaintext)
     }
 
-    #[cfg(feature = "ml-kem")]
     fn aes_cbc_decrypt(
         &self,
         key: &[u8],
