@@ -6,7 +6,7 @@ use std::sync::Arc;
 use cmp_core::asn1::{InfoTypeAndValue, InfoValue, PkiStatus, PkiStatusInfo};
 use cmp_core::client::{
     ClientConfig, ClientEvent, ClientTransaction, Confirmation, EnrollKind, EnrollRequest,
-    GenmRequest, PopMethod, RevokeRequest,
+    GenmRequest, KeyRecoveryRequest, PopMethod, RevokeRequest,
 };
 use cmp_core::crypto::CryptoProvider;
 use cmp_core::protection::{MacScheme, Protector};
@@ -27,7 +27,21 @@ use crate::conv::{
     itav_of, itavs_out, name_of, oid_of, opt_bytes, out, secs, timestamp,
 };
 use crate::errors::{decode_err, to_py_err};
+use crate::keygen::{PyEnvelopeKey, key_type_of};
 use crate::keys::{key_of, signing_key_of};
+
+/// The enrollment kind from its body name.
+fn enroll_kind_of(name: &str) -> PyResult<EnrollKind> {
+    match name {
+        "ir" => Ok(EnrollKind::Ir),
+        "cr" => Ok(EnrollKind::Cr),
+        "kur" => Ok(EnrollKind::Kur),
+        "ccr" => Ok(EnrollKind::Ccr),
+        other => Err(PyValueError::new_err(format!(
+            "kind must be 'ir', 'cr', 'kur' or 'ccr', not {other:?}"
+        ))),
+    }
+}
 
 pub(crate) fn provider() -> Arc<dyn CryptoProvider> {
     Arc::new(RustCryptoProvider)
@@ -157,7 +171,7 @@ impl PyClientConfig {
     }
 }
 
-fn extensions_of(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Extension>> {
+pub(crate) fn extensions_of(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Extension>> {
     let mut v = Vec::new();
     if let Some(obj) = obj
         && !obj.is_none()
@@ -339,6 +353,104 @@ impl PyClientTransaction {
         )
     }
 
+    /// Start a cross-certification request (ccr): a CA asks another CA to
+    /// certify its `key` (answered with ccp, confirmed like cp).
+    #[staticmethod]
+    #[pyo3(signature = (
+        config, *, key = None, subject = None, extensions = None, pop = "signature",
+        public_key = None, cert_req_id = 0, now = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn ccr(
+        py: Python<'_>,
+        config: &Bound<'_, PyClientConfig>,
+        key: Option<&Bound<'_, PyAny>>,
+        subject: Option<&str>,
+        extensions: Option<&Bound<'_, PyAny>>,
+        pop: &str,
+        public_key: Option<&Bound<'_, PyAny>>,
+        cert_req_id: i64,
+        now: Option<f64>,
+    ) -> PyResult<Self> {
+        Self::enroll(
+            py,
+            EnrollKind::Ccr,
+            config,
+            key,
+            subject,
+            extensions,
+            pop,
+            public_key,
+            None,
+            cert_req_id,
+            now,
+        )
+    }
+
+    /// Start an enrollment (`kind` "ir", "cr", "kur" or "ccr") with a
+    /// centrally generated key (RFC 9483 section 4.1.6) of `key_algorithm`
+    /// (None: the PKI chooses). `opener` (an `EnvelopeKey`) decrypts the key
+    /// the PKI returns in `CertificateIssued.private_key`.
+    #[staticmethod]
+    #[pyo3(signature = (
+        config, opener, *, kind = "ir", subject = None, key_algorithm = None,
+        extensions = None, old_cert = None, cert_req_id = 0, now = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn central_keygen(
+        py: Python<'_>,
+        config: &Bound<'_, PyClientConfig>,
+        opener: &Bound<'_, PyEnvelopeKey>,
+        kind: &str,
+        subject: Option<&str>,
+        key_algorithm: Option<&str>,
+        extensions: Option<&Bound<'_, PyAny>>,
+        old_cert: Option<&Bound<'_, PyAny>>,
+        cert_req_id: i64,
+        now: Option<f64>,
+    ) -> PyResult<Self> {
+        let mut request = EnrollRequest::central_keygen(
+            enroll_kind_of(kind)?,
+            subject.map(name_of).transpose()?,
+            key_algorithm.map(key_type_of).transpose()?,
+            opener.get().key.clone(),
+        );
+        request.extensions = extensions_of(extensions)?;
+        request.old_cert = old_cert.filter(|c| !c.is_none()).map(cert_of).transpose()?;
+        request.cert_req_id = cert_req_id;
+        let config = Arc::clone(&config.get().config);
+        let tx = ClientTransaction::start_enroll(config, &request, timestamp(py, now)?)
+            .map_err(to_py_err)?;
+        Ok(Self { tx })
+    }
+
+    /// Start a key recovery request (krr) for the archived keys of
+    /// `subject` (or of `old_cert`), decrypted with `opener`; `new_key` asks
+    /// for a new signing certificate alongside. The answer is `KeysRecovered`.
+    #[staticmethod]
+    #[pyo3(signature = (config, opener, *, subject = None, new_key = None, old_cert = None, now = None))]
+    fn krr(
+        py: Python<'_>,
+        config: &Bound<'_, PyClientConfig>,
+        opener: &Bound<'_, PyEnvelopeKey>,
+        subject: Option<&str>,
+        new_key: Option<&Bound<'_, PyAny>>,
+        old_cert: Option<&Bound<'_, PyAny>>,
+        now: Option<f64>,
+    ) -> PyResult<Self> {
+        let mut request =
+            KeyRecoveryRequest::new(subject.map(name_of).transpose()?, opener.get().key.clone());
+        request.new_key = new_key
+            .filter(|k| !k.is_none())
+            .map(signing_key_of)
+            .transpose()?;
+        request.old_cert = old_cert.filter(|c| !c.is_none()).map(cert_of).transpose()?;
+        let config = Arc::clone(&config.get().config);
+        let tx = ClientTransaction::start_krr(config, &request, timestamp(py, now)?)
+            .map_err(to_py_err)?;
+        Ok(Self { tx })
+    }
+
     /// Start a key update request (kur) for `old_cert` with the new `key`.
     #[staticmethod]
     #[pyo3(signature = (
@@ -501,7 +613,7 @@ impl PyClientTransaction {
         out(self.tx.transaction_id())
     }
 
-    /// "ir", "cr", "kur", "p10cr", "rr", "genm" or "krr".
+    /// "ir", "cr", "kur", "ccr", "p10cr", "rr", "genm" or "krr".
     #[getter]
     fn kind(&self) -> &'static str {
         use cmp_core::client::TransactionKind as K;
@@ -586,6 +698,10 @@ pub(crate) struct CertificateIssued {
     status: &'static str,
     #[pyo3(get)]
     status_string: Vec<String>,
+    /// Central key generation: the delivered private key (PKCS#8 DER),
+    /// verified to belong to `certificate`; None otherwise.
+    #[pyo3(get)]
+    private_key: Option<PyBytesOut>,
 }
 
 #[pymethods]
@@ -646,6 +762,40 @@ impl GeneralResponse {
     }
 }
 
+/// The key recovery response (krp): the transaction is complete.
+#[pyclass(frozen, module = "cmp_protocol._native")]
+pub(crate) struct KeysRecovered {
+    #[pyo3(get)]
+    status: &'static str,
+    #[pyo3(get)]
+    status_string: Vec<String>,
+    /// A new signing certificate for the request's `new_key` (DER), if any.
+    #[pyo3(get)]
+    new_sig_cert: Option<PyBytesOut>,
+    /// CA certificates (DER).
+    #[pyo3(get)]
+    ca_certs: Vec<PyBytesOut>,
+    /// The recovered key pairs as `(certificate_der, private_key_pkcs8_der)`,
+    /// each verified to belong together.
+    #[pyo3(get)]
+    keys: Vec<(PyBytesOut, PyBytesOut)>,
+}
+
+#[pymethods]
+impl KeysRecovered {
+    #[getter]
+    fn kind(&self) -> &'static str {
+        "keys_recovered"
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "KeysRecovered({} keys, status={:?})",
+            self.keys.len(),
+            self.status
+        )
+    }
+}
+
 /// The transaction finished successfully.
 #[pyclass(frozen, module = "cmp_protocol._native")]
 pub(crate) struct Completed;
@@ -675,6 +825,7 @@ fn step(py: Python<'_>, event: ClientEvent) -> PyResult<Py<PyAny>> {
                 implicit_confirm_granted: i.implicit_confirm_granted,
                 status: i.status.status.name(),
                 status_string: i.status.status_string.clone().unwrap_or_default(),
+                private_key: i.private_key.as_ref().map(|k| out(k.as_bytes())),
             },
         )?
         .into_any(),
@@ -704,11 +855,22 @@ fn step(py: Python<'_>, event: ClientEvent) -> PyResult<Py<PyAny>> {
             .into_any()
         }
         ClientEvent::Completed => Py::new(py, Completed)?.into_any(),
-        // The Python API starts no key recovery, so none can complete.
-        ClientEvent::KeysRecovered(_) => {
-            return Err(to_py_err(cmp_core::Error::Usage(
-                "key recovery is not available through the Python API",
-            )));
+        ClientEvent::KeysRecovered(r) => {
+            let mut keys = Vec::with_capacity(r.keys.len());
+            for k in &r.keys {
+                keys.push((cert_der(&k.cert)?, out(k.private_key.as_bytes())));
+            }
+            Py::new(
+                py,
+                KeysRecovered {
+                    status: r.status.status.name(),
+                    status_string: r.status.status_string.clone().unwrap_or_default(),
+                    new_sig_cert: r.new_sig_cert.as_ref().map(cert_der).transpose()?,
+                    ca_certs: certs_der(&r.ca_certs)?,
+                    keys,
+                },
+            )?
+            .into_any()
         }
     })
 }
