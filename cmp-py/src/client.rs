@@ -9,6 +9,7 @@ use cmp_core::client::{
     GenmRequest, KeyRecoveryRequest, PopMethod, RevokeRequest,
 };
 use cmp_core::crypto::CryptoProvider;
+use cmp_core::kem;
 use cmp_core::protection::{MacScheme, Protector};
 use cmp_core::trust::TrustStore;
 use cmp_crypto_rustcrypto::RustCryptoProvider;
@@ -24,9 +25,10 @@ use x509_cert::request::CertReq;
 
 use crate::conv::{
     PyBytesOut, bit_names, bytes_of, cert_der, cert_of, certs_der, certs_of, failure_bits_of,
-    itav_of, itavs_out, name_of, oid_of, opt_bytes, out, secs, timestamp,
+    itav_of, itavs_of, itavs_out, name_of, oid_of, opt_bytes, out, secs, timestamp,
 };
 use crate::errors::{decode_err, to_py_err};
+use crate::kem::PyKemPrivateKey;
 use crate::keygen::{PyEnvelopeKey, key_type_of};
 use crate::keys::{key_of, signing_key_of};
 
@@ -99,7 +101,7 @@ impl PyClientConfig {
         server_trust = None, untrusted = None, response_secret = None, sender = None,
         recipient = None, expected_sender = None, accept_unprotected_responses = false,
         max_time_skew = Some(600), implicit_confirm = false, pvno = 2, total_timeout = None,
-        extra_certs = None
+        extra_certs = None, kem_key = None, kem_ciphertext = None, transaction_id = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -121,8 +123,32 @@ impl PyClientConfig {
         pvno: u64,
         total_timeout: Option<u64>,
         extra_certs: Option<&Bound<'_, PyAny>>,
+        kem_key: Option<&Bound<'_, PyKemPrivateKey>>,
+        kem_ciphertext: Option<&Bound<'_, PyAny>>,
+        transaction_id: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let protector = protector_of(reference, secret, pbmac1, key, cert, chain)?;
+        let protector = match (kem_key, kem_ciphertext.filter(|c| !c.is_none())) {
+            (Some(kem_key), Some(genp)) => {
+                if opt_bytes(secret)?.is_some() || key.is_some_and(|k| !k.is_none()) {
+                    return Err(PyValueError::new_err(
+                        "KEM-based MAC protection replaces secret and key",
+                    ));
+                }
+                let reference = opt_bytes(reference)?.unwrap_or_default();
+                kem::client_protector(
+                    &itavs_of(Some(genp))?,
+                    kem_key.get().key.as_ref(),
+                    &reference,
+                )
+                .map_err(to_py_err)?
+            }
+            (None, None) => protector_of(reference, secret, pbmac1, key, cert, chain)?,
+            _ => {
+                return Err(PyValueError::new_err(
+                    "kem_key and kem_ciphertext (the genp infos) go together",
+                ));
+            }
+        };
         let mut c = ClientConfig::new(provider(), protector);
         let anchors = certs_of(server_trust)?;
         if !anchors.is_empty() {
@@ -141,6 +167,7 @@ impl PyClientConfig {
         c.pvno = pvno;
         c.total_timeout = total_timeout;
         c.extra_certs = certs_of(extra_certs)?;
+        c.transaction_id = opt_bytes(transaction_id)?;
         Ok(Self {
             config: Arc::new(c),
         })
@@ -215,6 +242,7 @@ fn genm_item(obj: &Bound<'_, PyAny>) -> PyResult<InfoTypeAndValue> {
             "cert_req_template" | "certReqTemplate" => GenmRequest::CertReqTemplate,
             "root_ca_update" | "rootCaCert" => GenmRequest::RootCaUpdate { old_root: None },
             "crls" | "crlStatusList" => GenmRequest::CrlUpdate(Vec::new()),
+            "kem_ciphertext" | "KemCiphertextInfo" => return Ok(kem::ciphertext_request()),
             other => {
                 return Err(PyValueError::new_err(format!(
                     "unknown general message {other:?}; give (oid, value_der) instead"
@@ -249,6 +277,27 @@ impl PyClientTransaction {
         now: Option<f64>,
     ) -> PyResult<Self> {
         let key = key.filter(|k| !k.is_none());
+        if pop == "encrypted_cert" {
+            // a KEM key: the certificate comes back encrypted to it
+            let kem_key = key
+                .ok_or_else(|| {
+                    PyValueError::new_err("encrypted_cert POP needs key (a KemPrivateKey)")
+                })?
+                .cast::<PyKemPrivateKey>()
+                .map_err(|_| PyValueError::new_err("encrypted_cert POP needs a KemPrivateKey"))?;
+            let request = EnrollRequest {
+                kind,
+                subject: subject.map(name_of).transpose()?,
+                extensions: extensions_of(extensions)?,
+                pop: PopMethod::EncryptedCert(kem_key.get().key.clone()),
+                old_cert: old_cert.filter(|c| !c.is_none()).map(cert_of).transpose()?,
+                cert_req_id,
+            };
+            let config = Arc::clone(&config.get().config);
+            let tx = ClientTransaction::start_enroll(config, &request, timestamp(py, now)?)
+                .map_err(to_py_err)?;
+            return Ok(Self { tx });
+        }
         let spki = match (opt_bytes(public_key)?, key) {
             (Some(der), _) => Some(SubjectPublicKeyInfoOwned::from_der(&der).map_err(decode_err)?),
             (None, Some(k)) => Some(cmp_core::crypto::SigningKey::public_key(&key_of(k)?)),
@@ -266,7 +315,7 @@ impl PyClientTransaction {
             ),
             other => {
                 return Err(PyValueError::new_err(format!(
-                    "pop must be 'signature', 'ra_verified' or 'none', not {other:?}"
+                    "pop must be 'signature', 'ra_verified', 'none' or 'encrypted_cert', not {other:?}"
                 )));
             }
         };
@@ -523,7 +572,8 @@ impl PyClientTransaction {
     }
 
     /// Start a general message (genm). Each item is a name ("ca_certs",
-    /// "cert_req_template", "root_ca_update", "crls") or `(oid, value_der_or_None)`.
+    /// "cert_req_template", "root_ca_update", "crls", "kem_ciphertext") or
+    /// `(oid, value_der_or_None)`.
     #[staticmethod]
     #[pyo3(signature = (config, infos = None, *, now = None))]
     fn genm(

@@ -19,6 +19,7 @@ mod client;
 mod coap;
 mod conv;
 mod errors;
+mod kem;
 mod keygen;
 mod keys;
 mod message;
@@ -30,6 +31,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keys::PyPrivateKey>()?;
+    m.add_class::<kem::PyKemPrivateKey>()?;
     m.add_class::<client::PyClientConfig>()?;
     m.add_class::<client::PyClientTransaction>()?;
     m.add_class::<client::Continue>()?;

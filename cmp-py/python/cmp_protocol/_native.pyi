@@ -176,6 +176,19 @@ def coap_uri_path(name: Optional[str] = None, label: Optional[str] = None) -> Li
     """The Uri-Path segments of the CMP resource (RFC 9482)."""
 
 @final
+class KemPrivateKey:
+    """An ML-KEM key: POP "encrypted_cert" and KEM-based MAC protection."""
+
+    @staticmethod
+    def generate(algorithm: str = "ml-kem-768") -> KemPrivateKey: ...
+    @staticmethod
+    def load(data: BytesLike) -> KemPrivateKey: ...
+    def to_der(self) -> bytes: ...
+    def public_key_der(self) -> bytes: ...
+    @property
+    def algorithm(self) -> str: ...
+
+@final
 class EnvelopeKey:
     """Opens the EnvelopedData of a centrally generated or recovered key."""
 
@@ -234,7 +247,13 @@ class ClientConfig:
         pvno: int = 2,
         total_timeout: Optional[int] = None,
         extra_certs: Optional[CertificatesLike] = None,
-    ) -> None: ...
+        kem_key: Optional[KemPrivateKey] = None,
+        kem_ciphertext: Optional[Iterable[InfoTypeAndValue]] = None,
+        transaction_id: Optional[bytes] = None,
+    ) -> None:
+        """KEM-based MAC protection: kem_key with kem_ciphertext (the infos of
+        the genp answering a "kem_ciphertext" genm), and transaction_id (the
+        genm's) to continue that transaction."""
     @property
     def protection(self) -> str:
         """"mac", "signature" or "none"."""
