@@ -101,7 +101,8 @@ impl PyClientConfig {
         server_trust = None, untrusted = None, response_secret = None, sender = None,
         recipient = None, expected_sender = None, accept_unprotected_responses = false,
         max_time_skew = Some(600), implicit_confirm = false, pvno = 2, total_timeout = None,
-        extra_certs = None, kem_key = None, kem_ciphertext = None, transaction_id = None
+        extra_certs = None, kem_key = None, kem_ciphertext = None, transaction_id = None,
+        kem_shared_secret = None, first_general_info = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -126,9 +127,25 @@ impl PyClientConfig {
         kem_key: Option<&Bound<'_, PyKemPrivateKey>>,
         kem_ciphertext: Option<&Bound<'_, PyAny>>,
         transaction_id: Option<&Bound<'_, PyAny>>,
+        kem_shared_secret: Option<&Bound<'_, PyAny>>,
+        first_general_info: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let protector = match (kem_key, kem_ciphertext.filter(|c| !c.is_none())) {
-            (Some(kem_key), Some(genp)) => {
+        let kem_ciphertext = kem_ciphertext.filter(|c| !c.is_none());
+        let protector = match (kem_key, kem_ciphertext, opt_bytes(kem_shared_secret)?) {
+            (None, None, Some(ss)) => {
+                if opt_bytes(secret)?.is_some() || key.is_some_and(|k| !k.is_none()) {
+                    return Err(PyValueError::new_err(
+                        "KEM-based MAC protection replaces secret and key",
+                    ));
+                }
+                kem::mac_protector(ss, &opt_bytes(reference)?.unwrap_or_default())
+            }
+            (_, _, Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "kem_shared_secret excludes kem_key and kem_ciphertext",
+                ));
+            }
+            (Some(kem_key), Some(genp), None) => {
                 if opt_bytes(secret)?.is_some() || key.is_some_and(|k| !k.is_none()) {
                     return Err(PyValueError::new_err(
                         "KEM-based MAC protection replaces secret and key",
@@ -142,7 +159,7 @@ impl PyClientConfig {
                 )
                 .map_err(to_py_err)?
             }
-            (None, None) => protector_of(reference, secret, pbmac1, key, cert, chain)?,
+            (None, None, None) => protector_of(reference, secret, pbmac1, key, cert, chain)?,
             _ => {
                 return Err(PyValueError::new_err(
                     "kem_key and kem_ciphertext (the genp infos) go together",
@@ -168,6 +185,7 @@ impl PyClientConfig {
         c.total_timeout = total_timeout;
         c.extra_certs = certs_of(extra_certs)?;
         c.transaction_id = opt_bytes(transaction_id)?;
+        c.first_general_info = itavs_of(first_general_info)?;
         Ok(Self {
             config: Arc::new(c),
         })

@@ -87,3 +87,22 @@ impl PyKemPrivateKey {
         format!("KemPrivateKey({})", self.algorithm())
     }
 }
+
+/// The client side when the responder holds the KEM key: encapsulate to
+/// the KEM public key of its (authentic) certificate `cert`. Returns the
+/// `(oid, value_der)` to send as `ClientConfig(first_general_info=[...])`
+/// and the shared secret (`ClientConfig(kem_shared_secret=...)` to protect
+/// the requests with the KEM-based MAC, or `response_secret=` when they
+/// are signed).
+#[pyfunction]
+pub(crate) fn kem_encapsulate_to(
+    cert: &Bound<'_, PyAny>,
+) -> PyResult<((String, Option<PyBytesOut>), PyBytesOut)> {
+    let cert = crate::conv::cert_of(cert)?;
+    let (itav, secret) = cmp_core::kem::encapsulate_to(
+        cert.tbs_certificate().subject_public_key_info(),
+        &cmp_crypto_rustcrypto::RustCryptoProvider,
+    )
+    .map_err(to_py_err)?;
+    Ok((crate::conv::itav_out(&itav)?, Cow::Owned(secret)))
+}

@@ -32,6 +32,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keys::PyPrivateKey>()?;
     m.add_class::<kem::PyKemPrivateKey>()?;
+    m.add_function(wrap_pyfunction!(kem::kem_encapsulate_to, m)?)?;
     m.add_class::<client::PyClientConfig>()?;
     m.add_class::<client::PyClientTransaction>()?;
     m.add_class::<client::Continue>()?;

@@ -82,7 +82,7 @@ impl PyResponderConfig {
         signer_cert = None, signer_chain = None, name = None, grant_implicit_confirm = false,
         max_time_skew = Some(600), transaction_lifetime = 600, confirm_wait_time = None,
         accept_unprotected = false, authorized_ras = None, extra_certs = None, ca_pubs = None,
-        max_records = 10000
+        max_records = 10000, kem_key = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -102,8 +102,12 @@ impl PyResponderConfig {
         extra_certs: Option<&Bound<'_, PyAny>>,
         ca_pubs: Option<&Bound<'_, PyAny>>,
         max_records: usize,
+        kem_key: Option<&Bound<'_, crate::kem::PyKemPrivateKey>>,
     ) -> PyResult<Self> {
         let mut c = ResponderConfig::new(provider(), Arc::new(MemoryStore::new(max_records)));
+        if let Some(k) = kem_key {
+            c.kem_key = Some(k.get().key.clone());
+        }
         if let Some(s) = secrets_of(secrets)? {
             c.secrets = Some(Arc::new(s));
         }

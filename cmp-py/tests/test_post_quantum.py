@@ -15,9 +15,14 @@ from cmp_protocol import (
     FakeCa,
     KemPrivateKey,
     Message,
+    PendingRequest,
     PrivateKey,
     ProtocolError,
+    Reply,
+    Responder,
+    ResponderConfig,
     UnauthenticatedErrorMessage,
+    kem_encapsulate_to,
     run_transaction,
 )
 
@@ -171,3 +176,50 @@ def test_kem_options_go_together() -> None:
         ClientConfig(kem_key=k, kem_ciphertext=[], secret=b"x")
     with pytest.raises(ProtocolError):
         ClientConfig(kem_key=k, kem_ciphertext=[])  # no KemCiphertextInfo in the genp
+
+
+def test_ciphertext_to_the_responders_kem_key_protects_the_transaction() -> None:
+    """The second flow: the responder holds the KEM key, the client
+    encapsulates to its certificate; every message under the KEM-based MAC."""
+    pki = FakeCa()
+    server_kem = KemPrivateKey.generate("ml-kem-768")
+    server_cert = pki.issue_certificate(
+        "CN=KEM RA", server_kem.public_key_der(), extensions=key_encipherment()
+    )
+    responder = Responder(ResponderConfig(kem_key=server_kem))
+    requesters = []
+
+    def decide(p: PendingRequest) -> Reply:
+        requesters.append(p.kind)
+        return p.issue(pki.issue_certificate(p.subject or "", p.public_key or b""))
+
+    itav, secret = kem_encapsulate_to(server_cert)
+    config = ClientConfig(kem_shared_secret=secret, first_general_info=[itav])
+    assert config.protection == "mac"
+    tx = ClientTransaction.ir(config, key=PrivateKey.generate(), subject="CN=To KEM RA")
+    result = run_transaction(tx, lambda b: responder.handle_request_with(b, decide).der)
+    assert result.completed and requesters == ["ir"]
+    for req, resp in result.exchanges:
+        assert Message.parse(req).protection_alg == KEM_BASED_MAC
+        assert Message.parse(resp).protection_alg == KEM_BASED_MAC
+    # the ciphertext travels in the first request only
+    assert [i[0] for i in Message.parse(result.exchanges[0][0]).general_info] == [itav[0]]
+    assert itav[0] not in [i[0] for i in Message.parse(result.exchanges[1][0]).general_info]
+
+
+def test_a_responder_without_the_kem_key_refuses() -> None:
+    pki = FakeCa()
+    server_kem = KemPrivateKey.generate()
+    server_cert = pki.issue_certificate(
+        "CN=KEM RA", server_kem.public_key_der(), extensions=key_encipherment()
+    )
+    responder = Responder(ResponderConfig())
+    itav, secret = kem_encapsulate_to(server_cert)
+    config = ClientConfig(kem_shared_secret=secret, first_general_info=[itav])
+    tx = ClientTransaction.ir(config, key=PrivateKey.generate(), subject="CN=x")
+    request = tx.request()
+    assert request is not None
+    reply = responder.handle_request(request)
+    assert isinstance(reply, Reply) and reply.body == "error" and reply.error is not None
+    with pytest.raises(UnauthenticatedErrorMessage):
+        tx.handle_response(reply.der)

@@ -41,6 +41,7 @@ from ._native import (
     error_table,
     failure_bits,
     generate_root_ca,
+    kem_encapsulate_to,
     root_key_update,
 )
 from .errors import (
@@ -78,6 +79,7 @@ __all__ = [
     "AnnouncementValidator",
     "COAP_CONTENT_FORMAT",
     "generate_root_ca",
+    "kem_encapsulate_to",
     "root_key_update",
     "CoapBlock",
     "CoapError",

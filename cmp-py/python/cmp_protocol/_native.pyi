@@ -188,6 +188,10 @@ class KemPrivateKey:
     @property
     def algorithm(self) -> str: ...
 
+def kem_encapsulate_to(cert: CertificateLike) -> Tuple[InfoTypeAndValue, bytes]:
+    """Encapsulate to the KEM key of the responder's certificate:
+    (generalInfo item for the first request, shared secret)."""
+
 @final
 class EnvelopeKey:
     """Opens the EnvelopedData of a centrally generated or recovered key."""
@@ -250,10 +254,13 @@ class ClientConfig:
         kem_key: Optional[KemPrivateKey] = None,
         kem_ciphertext: Optional[Iterable[InfoTypeAndValue]] = None,
         transaction_id: Optional[bytes] = None,
+        kem_shared_secret: Optional[bytes] = None,
+        first_general_info: Optional[Iterable[InfoTypeAndValue]] = None,
     ) -> None:
         """KEM-based MAC protection: kem_key with kem_ciphertext (the infos of
         the genp answering a "kem_ciphertext" genm), and transaction_id (the
-        genm's) to continue that transaction."""
+        genm's) to continue that transaction; or, toward a responder's KEM
+        key, kem_shared_secret and first_general_info from kem_encapsulate_to."""
     @property
     def protection(self) -> str:
         """"mac", "signature" or "none"."""
@@ -477,6 +484,7 @@ class ResponderConfig:
         extra_certs: Optional[CertificatesLike] = None,
         ca_pubs: Optional[CertificatesLike] = None,
         max_records: int = 10000,
+        kem_key: Optional[KemPrivateKey] = None,
     ) -> None: ...
 
 @final
