@@ -332,3 +332,26 @@ def test_krr_with_a_wrong_password_is_key_decrypt_failed() -> None:
     with pytest.raises(ProtocolError) as e:
         run_transaction(tx, ca)
     assert e.value.code == 421
+
+
+def test_a_delivered_key_that_is_not_the_certificates_is_key_mismatch() -> None:
+    holder: dict = {}
+    kga_key = PrivateKey.generate()
+
+    def decide(p: PendingRequest) -> Reply:
+        ca: FakeCa = holder["ca"]
+        private, public = p.generate_key()
+        cert = ca.issue_certificate(p.subject or "", public)
+        other = PrivateKey.generate()  # delivered instead of the certified key
+        kga_cert = ca.issue_certificate("CN=KGA", kga_key, extensions=kga_extensions())
+        return p.issue_with_key(cert, other, kga_key=kga_key, kga_cert=kga_cert, kga_chain=ca.chain)
+
+    ca = FakeCa(secrets={REF: SECRET}, decide=decide)
+    holder["ca"] = ca
+    config = ClientConfig(reference=REF, secret=SECRET, server_trust=[ca.root])
+    tx = ClientTransaction.central_keygen(config, EnvelopeKey.password(SECRET), subject=SUBJECT)
+    with pytest.raises(ProtocolError) as e:
+        run_transaction(tx, ca)
+    assert (e.value.code, e.value.name) == (423, "CMP_KEY_MISMATCH")
+    # the client rejected the certificate in its certConf
+    assert not tx.is_completed
