@@ -354,7 +354,9 @@ impl PyClientTransaction {
 
 #[pymethods]
 impl PyClientTransaction {
-    /// Start an initialization request (ir).
+    /// Start an initialization request (ir). `pop`: "signature" (`key`
+    /// signs), "ra_verified", "none", or "encrypted_cert" (`key` is a
+    /// `KemPrivateKey`; the certificate comes back encrypted to it).
     #[staticmethod]
     #[pyo3(signature = (
         config, *, key = None, subject = None, extensions = None, pop = "signature",

@@ -272,6 +272,13 @@ class ClientConfig:
 Extension = Tuple[str, bool, bytes]
 
 class ClientTransaction:
+    """One CMP transaction, end-entity side (sans-IO).
+
+    Enrollment ``pop``: "signature" (``key`` signs), "ra_verified", "none",
+    or "encrypted_cert" (``key`` is a KemPrivateKey: the certificate comes
+    back encrypted to it, RFC 9810 section 5.2.8.3).
+    """
+
     @staticmethod
     def ir(
         config: ClientConfig,
