@@ -52,3 +52,11 @@ awk '/^```python$/{on=1; next} /^```$/{if (on) exit} on' "$root/README.md" > "$t
 grep -q "CN=Test Device" "$tmp/readme.out"
 grep -q "CMP_UNSUPPORTED_VERSION \['unsupportedVersion'\]" "$tmp/readme.out"
 echo "README Python quick start: ok"
+
+# The README's second Python example (the rest of the life cycle), as written.
+awk '/^```python$/{n++; if (n == 2) {on=1; next}} /^```$/{if (on) exit} on' "$root/README.md" > "$tmp/readme_lifecycle.py"
+[ -s "$tmp/readme_lifecycle.py" ]
+"$venv_py" "$tmp/readme_lifecycle.py" > "$tmp/readme_lifecycle.out"
+grep -qx "root_key_update" "$tmp/readme_lifecycle.out"
+grep -qx "True" "$tmp/readme_lifecycle.out"
+echo "README Python life cycle: ok"

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use cmp_core::asn1::{InfoTypeAndValue, InfoValue, PkiStatus, PkiStatusInfo};
 use cmp_core::client::{
     ClientConfig, ClientEvent, ClientTransaction, Confirmation, EnrollKind, EnrollRequest,
-    GenmRequest, PopMethod, RevokeRequest,
+    GenmRequest, KeyRecoveryRequest, PopMethod, RevokeRequest,
 };
 use cmp_core::crypto::CryptoProvider;
+use cmp_core::kem;
 use cmp_core::protection::{MacScheme, Protector};
 use cmp_core::trust::TrustStore;
 use cmp_crypto_rustcrypto::RustCryptoProvider;
@@ -24,10 +25,25 @@ use x509_cert::request::CertReq;
 
 use crate::conv::{
     PyBytesOut, bit_names, bytes_of, cert_der, cert_of, certs_der, certs_of, failure_bits_of,
-    itav_of, itavs_out, name_of, oid_of, opt_bytes, out, secs, timestamp,
+    itav_of, itavs_of, itavs_out, name_of, oid_of, opt_bytes, out, secs, timestamp,
 };
 use crate::errors::{decode_err, to_py_err};
+use crate::kem::PyKemPrivateKey;
+use crate::keygen::{PyEnvelopeKey, key_type_of};
 use crate::keys::{key_of, signing_key_of};
+
+/// The enrollment kind from its body name.
+fn enroll_kind_of(name: &str) -> PyResult<EnrollKind> {
+    match name {
+        "ir" => Ok(EnrollKind::Ir),
+        "cr" => Ok(EnrollKind::Cr),
+        "kur" => Ok(EnrollKind::Kur),
+        "ccr" => Ok(EnrollKind::Ccr),
+        other => Err(PyValueError::new_err(format!(
+            "kind must be 'ir', 'cr', 'kur' or 'ccr', not {other:?}"
+        ))),
+    }
+}
 
 pub(crate) fn provider() -> Arc<dyn CryptoProvider> {
     Arc::new(RustCryptoProvider)
@@ -85,7 +101,8 @@ impl PyClientConfig {
         server_trust = None, untrusted = None, response_secret = None, sender = None,
         recipient = None, expected_sender = None, accept_unprotected_responses = false,
         max_time_skew = Some(600), implicit_confirm = false, pvno = 2, total_timeout = None,
-        extra_certs = None
+        extra_certs = None, kem_key = None, kem_ciphertext = None, transaction_id = None,
+        kem_shared_secret = None, first_general_info = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -107,8 +124,48 @@ impl PyClientConfig {
         pvno: u64,
         total_timeout: Option<u64>,
         extra_certs: Option<&Bound<'_, PyAny>>,
+        kem_key: Option<&Bound<'_, PyKemPrivateKey>>,
+        kem_ciphertext: Option<&Bound<'_, PyAny>>,
+        transaction_id: Option<&Bound<'_, PyAny>>,
+        kem_shared_secret: Option<&Bound<'_, PyAny>>,
+        first_general_info: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let protector = protector_of(reference, secret, pbmac1, key, cert, chain)?;
+        let kem_ciphertext = kem_ciphertext.filter(|c| !c.is_none());
+        let protector = match (kem_key, kem_ciphertext, opt_bytes(kem_shared_secret)?) {
+            (None, None, Some(ss)) => {
+                if opt_bytes(secret)?.is_some() || key.is_some_and(|k| !k.is_none()) {
+                    return Err(PyValueError::new_err(
+                        "KEM-based MAC protection replaces secret and key",
+                    ));
+                }
+                kem::mac_protector(ss, &opt_bytes(reference)?.unwrap_or_default())
+            }
+            (_, _, Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "kem_shared_secret excludes kem_key and kem_ciphertext",
+                ));
+            }
+            (Some(kem_key), Some(genp), None) => {
+                if opt_bytes(secret)?.is_some() || key.is_some_and(|k| !k.is_none()) {
+                    return Err(PyValueError::new_err(
+                        "KEM-based MAC protection replaces secret and key",
+                    ));
+                }
+                let reference = opt_bytes(reference)?.unwrap_or_default();
+                kem::client_protector(
+                    &itavs_of(Some(genp))?,
+                    kem_key.get().key.as_ref(),
+                    &reference,
+                )
+                .map_err(to_py_err)?
+            }
+            (None, None, None) => protector_of(reference, secret, pbmac1, key, cert, chain)?,
+            _ => {
+                return Err(PyValueError::new_err(
+                    "kem_key and kem_ciphertext (the genp infos) go together",
+                ));
+            }
+        };
         let mut c = ClientConfig::new(provider(), protector);
         let anchors = certs_of(server_trust)?;
         if !anchors.is_empty() {
@@ -127,6 +184,8 @@ impl PyClientConfig {
         c.pvno = pvno;
         c.total_timeout = total_timeout;
         c.extra_certs = certs_of(extra_certs)?;
+        c.transaction_id = opt_bytes(transaction_id)?;
+        c.first_general_info = itavs_of(first_general_info)?;
         Ok(Self {
             config: Arc::new(c),
         })
@@ -157,7 +216,7 @@ impl PyClientConfig {
     }
 }
 
-fn extensions_of(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Extension>> {
+pub(crate) fn extensions_of(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Extension>> {
     let mut v = Vec::new();
     if let Some(obj) = obj
         && !obj.is_none()
@@ -201,6 +260,7 @@ fn genm_item(obj: &Bound<'_, PyAny>) -> PyResult<InfoTypeAndValue> {
             "cert_req_template" | "certReqTemplate" => GenmRequest::CertReqTemplate,
             "root_ca_update" | "rootCaCert" => GenmRequest::RootCaUpdate { old_root: None },
             "crls" | "crlStatusList" => GenmRequest::CrlUpdate(Vec::new()),
+            "kem_ciphertext" | "KemCiphertextInfo" => return Ok(kem::ciphertext_request()),
             other => {
                 return Err(PyValueError::new_err(format!(
                     "unknown general message {other:?}; give (oid, value_der) instead"
@@ -235,6 +295,27 @@ impl PyClientTransaction {
         now: Option<f64>,
     ) -> PyResult<Self> {
         let key = key.filter(|k| !k.is_none());
+        if pop == "encrypted_cert" {
+            // a KEM key: the certificate comes back encrypted to it
+            let kem_key = key
+                .ok_or_else(|| {
+                    PyValueError::new_err("encrypted_cert POP needs key (a KemPrivateKey)")
+                })?
+                .cast::<PyKemPrivateKey>()
+                .map_err(|_| PyValueError::new_err("encrypted_cert POP needs a KemPrivateKey"))?;
+            let request = EnrollRequest {
+                kind,
+                subject: subject.map(name_of).transpose()?,
+                extensions: extensions_of(extensions)?,
+                pop: PopMethod::EncryptedCert(kem_key.get().key.clone()),
+                old_cert: old_cert.filter(|c| !c.is_none()).map(cert_of).transpose()?,
+                cert_req_id,
+            };
+            let config = Arc::clone(&config.get().config);
+            let tx = ClientTransaction::start_enroll(config, &request, timestamp(py, now)?)
+                .map_err(to_py_err)?;
+            return Ok(Self { tx });
+        }
         let spki = match (opt_bytes(public_key)?, key) {
             (Some(der), _) => Some(SubjectPublicKeyInfoOwned::from_der(&der).map_err(decode_err)?),
             (None, Some(k)) => Some(cmp_core::crypto::SigningKey::public_key(&key_of(k)?)),
@@ -252,7 +333,7 @@ impl PyClientTransaction {
             ),
             other => {
                 return Err(PyValueError::new_err(format!(
-                    "pop must be 'signature', 'ra_verified' or 'none', not {other:?}"
+                    "pop must be 'signature', 'ra_verified', 'none' or 'encrypted_cert', not {other:?}"
                 )));
             }
         };
@@ -273,7 +354,9 @@ impl PyClientTransaction {
 
 #[pymethods]
 impl PyClientTransaction {
-    /// Start an initialization request (ir).
+    /// Start an initialization request (ir). `pop`: "signature" (`key`
+    /// signs), "ra_verified", "none", or "encrypted_cert" (`key` is a
+    /// `KemPrivateKey`; the certificate comes back encrypted to it).
     #[staticmethod]
     #[pyo3(signature = (
         config, *, key = None, subject = None, extensions = None, pop = "signature",
@@ -337,6 +420,104 @@ impl PyClientTransaction {
             cert_req_id,
             now,
         )
+    }
+
+    /// Start a cross-certification request (ccr): a CA asks another CA to
+    /// certify its `key` (answered with ccp, confirmed like cp).
+    #[staticmethod]
+    #[pyo3(signature = (
+        config, *, key = None, subject = None, extensions = None, pop = "signature",
+        public_key = None, cert_req_id = 0, now = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn ccr(
+        py: Python<'_>,
+        config: &Bound<'_, PyClientConfig>,
+        key: Option<&Bound<'_, PyAny>>,
+        subject: Option<&str>,
+        extensions: Option<&Bound<'_, PyAny>>,
+        pop: &str,
+        public_key: Option<&Bound<'_, PyAny>>,
+        cert_req_id: i64,
+        now: Option<f64>,
+    ) -> PyResult<Self> {
+        Self::enroll(
+            py,
+            EnrollKind::Ccr,
+            config,
+            key,
+            subject,
+            extensions,
+            pop,
+            public_key,
+            None,
+            cert_req_id,
+            now,
+        )
+    }
+
+    /// Start an enrollment (`kind` "ir", "cr", "kur" or "ccr") with a
+    /// centrally generated key (RFC 9483 section 4.1.6) of `key_algorithm`
+    /// (None: the PKI chooses). `opener` (an `EnvelopeKey`) decrypts the key
+    /// the PKI returns in `CertificateIssued.private_key`.
+    #[staticmethod]
+    #[pyo3(signature = (
+        config, opener, *, kind = "ir", subject = None, key_algorithm = None,
+        extensions = None, old_cert = None, cert_req_id = 0, now = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn central_keygen(
+        py: Python<'_>,
+        config: &Bound<'_, PyClientConfig>,
+        opener: &Bound<'_, PyEnvelopeKey>,
+        kind: &str,
+        subject: Option<&str>,
+        key_algorithm: Option<&str>,
+        extensions: Option<&Bound<'_, PyAny>>,
+        old_cert: Option<&Bound<'_, PyAny>>,
+        cert_req_id: i64,
+        now: Option<f64>,
+    ) -> PyResult<Self> {
+        let mut request = EnrollRequest::central_keygen(
+            enroll_kind_of(kind)?,
+            subject.map(name_of).transpose()?,
+            key_algorithm.map(key_type_of).transpose()?,
+            opener.get().key.clone(),
+        );
+        request.extensions = extensions_of(extensions)?;
+        request.old_cert = old_cert.filter(|c| !c.is_none()).map(cert_of).transpose()?;
+        request.cert_req_id = cert_req_id;
+        let config = Arc::clone(&config.get().config);
+        let tx = ClientTransaction::start_enroll(config, &request, timestamp(py, now)?)
+            .map_err(to_py_err)?;
+        Ok(Self { tx })
+    }
+
+    /// Start a key recovery request (krr) for the archived keys of
+    /// `subject` (or of `old_cert`), decrypted with `opener`; `new_key` asks
+    /// for a new signing certificate alongside. The answer is `KeysRecovered`.
+    #[staticmethod]
+    #[pyo3(signature = (config, opener, *, subject = None, new_key = None, old_cert = None, now = None))]
+    fn krr(
+        py: Python<'_>,
+        config: &Bound<'_, PyClientConfig>,
+        opener: &Bound<'_, PyEnvelopeKey>,
+        subject: Option<&str>,
+        new_key: Option<&Bound<'_, PyAny>>,
+        old_cert: Option<&Bound<'_, PyAny>>,
+        now: Option<f64>,
+    ) -> PyResult<Self> {
+        let mut request =
+            KeyRecoveryRequest::new(subject.map(name_of).transpose()?, opener.get().key.clone());
+        request.new_key = new_key
+            .filter(|k| !k.is_none())
+            .map(signing_key_of)
+            .transpose()?;
+        request.old_cert = old_cert.filter(|c| !c.is_none()).map(cert_of).transpose()?;
+        let config = Arc::clone(&config.get().config);
+        let tx = ClientTransaction::start_krr(config, &request, timestamp(py, now)?)
+            .map_err(to_py_err)?;
+        Ok(Self { tx })
     }
 
     /// Start a key update request (kur) for `old_cert` with the new `key`.
@@ -411,7 +592,8 @@ impl PyClientTransaction {
     }
 
     /// Start a general message (genm). Each item is a name ("ca_certs",
-    /// "cert_req_template", "root_ca_update", "crls") or `(oid, value_der_or_None)`.
+    /// "cert_req_template", "root_ca_update", "crls", "kem_ciphertext") or
+    /// `(oid, value_der_or_None)`.
     #[staticmethod]
     #[pyo3(signature = (config, infos = None, *, now = None))]
     fn genm(
@@ -501,7 +683,7 @@ impl PyClientTransaction {
         out(self.tx.transaction_id())
     }
 
-    /// "ir", "cr", "kur", "p10cr", "rr", "genm" or "krr".
+    /// "ir", "cr", "kur", "ccr", "p10cr", "rr", "genm" or "krr".
     #[getter]
     fn kind(&self) -> &'static str {
         use cmp_core::client::TransactionKind as K;
@@ -586,6 +768,10 @@ pub(crate) struct CertificateIssued {
     status: &'static str,
     #[pyo3(get)]
     status_string: Vec<String>,
+    /// Central key generation: the delivered private key (PKCS#8 DER),
+    /// verified to belong to `certificate`; None otherwise.
+    #[pyo3(get)]
+    private_key: Option<PyBytesOut>,
 }
 
 #[pymethods]
@@ -646,6 +832,40 @@ impl GeneralResponse {
     }
 }
 
+/// The key recovery response (krp): the transaction is complete.
+#[pyclass(frozen, module = "cmp_protocol._native")]
+pub(crate) struct KeysRecovered {
+    #[pyo3(get)]
+    status: &'static str,
+    #[pyo3(get)]
+    status_string: Vec<String>,
+    /// A new signing certificate for the request's `new_key` (DER), if any.
+    #[pyo3(get)]
+    new_sig_cert: Option<PyBytesOut>,
+    /// CA certificates (DER).
+    #[pyo3(get)]
+    ca_certs: Vec<PyBytesOut>,
+    /// The recovered key pairs as `(certificate_der, private_key_pkcs8_der)`,
+    /// each verified to belong together.
+    #[pyo3(get)]
+    keys: Vec<(PyBytesOut, PyBytesOut)>,
+}
+
+#[pymethods]
+impl KeysRecovered {
+    #[getter]
+    fn kind(&self) -> &'static str {
+        "keys_recovered"
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "KeysRecovered({} keys, status={:?})",
+            self.keys.len(),
+            self.status
+        )
+    }
+}
+
 /// The transaction finished successfully.
 #[pyclass(frozen, module = "cmp_protocol._native")]
 pub(crate) struct Completed;
@@ -675,6 +895,7 @@ fn step(py: Python<'_>, event: ClientEvent) -> PyResult<Py<PyAny>> {
                 implicit_confirm_granted: i.implicit_confirm_granted,
                 status: i.status.status.name(),
                 status_string: i.status.status_string.clone().unwrap_or_default(),
+                private_key: i.private_key.as_ref().map(|k| out(k.as_bytes())),
             },
         )?
         .into_any(),
@@ -704,11 +925,22 @@ fn step(py: Python<'_>, event: ClientEvent) -> PyResult<Py<PyAny>> {
             .into_any()
         }
         ClientEvent::Completed => Py::new(py, Completed)?.into_any(),
-        // The Python API starts no key recovery, so none can complete.
-        ClientEvent::KeysRecovered(_) => {
-            return Err(to_py_err(cmp_core::Error::Usage(
-                "key recovery is not available through the Python API",
-            )));
+        ClientEvent::KeysRecovered(r) => {
+            let mut keys = Vec::with_capacity(r.keys.len());
+            for k in &r.keys {
+                keys.push((cert_der(&k.cert)?, out(k.private_key.as_bytes())));
+            }
+            Py::new(
+                py,
+                KeysRecovered {
+                    status: r.status.status.name(),
+                    status_string: r.status.status_string.clone().unwrap_or_default(),
+                    new_sig_cert: r.new_sig_cert.as_ref().map(cert_der).transpose()?,
+                    ca_certs: certs_der(&r.ca_certs)?,
+                    keys,
+                },
+            )?
+            .into_any()
         }
     })
 }

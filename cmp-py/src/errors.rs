@@ -1,7 +1,9 @@
 //! The one conversion from `cmp_core::Error` (and the reference CA's
 //! errors) to the Python exception classes of `cmp_protocol.errors`.
 
+use cmp_core::announce::AnnounceError;
 use cmp_core::crypto::CryptoError;
+use cmp_core::transport::coap::CoapError;
 use cmp_core::{Error, ErrorKind, PeerFailure};
 use cmp_crypto_rustcrypto::CaError;
 use pyo3::prelude::*;
@@ -96,5 +98,74 @@ pub(crate) fn error_table() -> Vec<(u16, &'static str, &'static str, &'static st
                 e.failure_bit().name(),
             )
         })
+        .collect()
+}
+
+/// An announcement that did not validate, as a Python exception: the
+/// announcement's own codes (600-616) as `AnnouncementError`, a failure of
+/// the message itself (protection, decoding, ...) as the core error.
+pub(crate) fn announce_err(e: AnnounceError) -> PyErr {
+    if let AnnounceError::Message(inner) = e {
+        return to_py_err(*inner);
+    }
+    Python::attach(|py| {
+        let obj = py
+            .import("cmp_protocol.errors")?
+            .getattr("_from_native")?
+            .call1((
+                e.code(),
+                e.name(),
+                e.to_string(),
+                "remote",
+                "badMessageCheck",
+                None::<Py<PyAny>>,
+            ))?;
+        Ok::<_, PyErr>(PyErr::from_value(obj))
+    })
+    .unwrap_or_else(|import_failed| import_failed)
+}
+
+/// A CoAP block-wise framing failure as `CoapError` (700-708); its
+/// `response_code` is the CoAP response code to answer with (e.g. 0x88 =
+/// 4.08 Request Entity Incomplete).
+pub(crate) fn coap_err(e: CoapError) -> PyErr {
+    let kind = match e {
+        CoapError::MtuTooSmall { .. } => "local",
+        _ => "remote",
+    };
+    Python::attach(|py| {
+        let obj = py
+            .import("cmp_protocol.errors")?
+            .getattr("_from_native")?
+            .call1((
+                e.code(),
+                e.name(),
+                e.to_string(),
+                kind,
+                "badRequest",
+                None::<Py<PyAny>>,
+            ))?;
+        obj.setattr("response_code", e.response_code())?;
+        Ok::<_, PyErr>(PyErr::from_value(obj))
+    })
+    .unwrap_or_else(|import_failed| import_failed)
+}
+
+/// `[(code, name)]` of the announcement errors (docs/errors.md, 600-616).
+#[pyfunction]
+pub(crate) fn announce_error_table() -> Vec<(u16, &'static str)> {
+    AnnounceError::catalogue()
+        .iter()
+        .filter(|e| !matches!(e, AnnounceError::Message(_)))
+        .map(|e| (e.code(), e.name()))
+        .collect()
+}
+
+/// `[(code, name)]` of the CoAP framing errors (docs/errors.md, 700-708).
+#[pyfunction]
+pub(crate) fn coap_error_table() -> Vec<(u16, &'static str)> {
+    CoapError::catalogue()
+        .iter()
+        .map(|e| (e.code(), e.name()))
         .collect()
 }

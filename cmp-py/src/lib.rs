@@ -14,9 +14,13 @@
 //! No handwritten `unsafe`: the pyo3 macros do not need the workspace's
 //! `unsafe_code = "forbid"` lifted.
 
+mod announce;
 mod client;
+mod coap;
 mod conv;
 mod errors;
+mod kem;
+mod keygen;
 mod keys;
 mod message;
 mod server;
@@ -27,6 +31,8 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keys::PyPrivateKey>()?;
+    m.add_class::<kem::PyKemPrivateKey>()?;
+    m.add_function(wrap_pyfunction!(kem::kem_encapsulate_to, m)?)?;
     m.add_class::<client::PyClientConfig>()?;
     m.add_class::<client::PyClientTransaction>()?;
     m.add_class::<client::Continue>()?;
@@ -34,7 +40,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::CertificateIssued>()?;
     m.add_class::<client::Revoked>()?;
     m.add_class::<client::GeneralResponse>()?;
+    m.add_class::<client::KeysRecovered>()?;
     m.add_class::<client::Completed>()?;
+    m.add_class::<keygen::PyEnvelopeKey>()?;
     m.add_class::<server::PyResponderConfig>()?;
     m.add_class::<server::PyResponder>()?;
     m.add_class::<server::PyPendingRequest>()?;
@@ -42,7 +50,23 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::PyResponderEvent>()?;
     m.add_class::<server::FakeCa>()?;
     m.add_class::<message::PyMessage>()?;
+    m.add_class::<announce::PyAnnouncementBuilder>()?;
+    m.add_class::<announce::PyAnnouncementValidator>()?;
+    m.add_class::<announce::PyAnnouncement>()?;
+    m.add_function(wrap_pyfunction!(announce::generate_root_ca, m)?)?;
+    m.add_function(wrap_pyfunction!(announce::root_key_update, m)?)?;
+    m.add_class::<coap::PyCoapBlock>()?;
+    m.add_class::<coap::PyCoapReassembler>()?;
+    m.add_function(wrap_pyfunction!(coap::coap_split, m)?)?;
+    m.add_function(wrap_pyfunction!(coap::coap_block_size_for_mtu, m)?)?;
+    m.add_function(wrap_pyfunction!(coap::coap_uri_path, m)?)?;
+    m.add(
+        "COAP_CONTENT_FORMAT",
+        cmp_core::transport::coap::CONTENT_FORMAT,
+    )?;
     m.add_function(wrap_pyfunction!(errors::error_table, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::announce_error_table, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::coap_error_table, m)?)?;
     m.add_function(wrap_pyfunction!(conv::failure_bits, m)?)?;
     Ok(())
 }

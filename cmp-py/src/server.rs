@@ -9,6 +9,7 @@ use cmp_core::asn1::{
     BodyType, FailureBit, InfoTypeAndValue, InfoValue, PkiStatus, PkiStatusInfo, oid,
 };
 use cmp_core::client::EnrollKind;
+use cmp_core::keygen::KeyGenAuthority;
 use cmp_core::protection::Protector;
 use cmp_core::server::{
     Handled, MemoryStore, PendingRequest, Reply, RequestKind, Responder, ResponderConfig,
@@ -16,7 +17,9 @@ use cmp_core::server::{
 };
 use cmp_core::trust::TrustStore;
 use cmp_core::{Error, PeerFailure};
-use cmp_crypto_rustcrypto::{CaError, IssueRequest, KeyAlgorithm, PrivateKey, ReferenceCa};
+use cmp_crypto_rustcrypto::{
+    CaError, IssueRequest, KeyAlgorithm, KeyArchive, PrivateKey, ReferenceCa,
+};
 use der::Encode;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -30,6 +33,7 @@ use crate::conv::{
     itavs_of, itavs_out, name_of, out, status_of, timestamp,
 };
 use crate::errors::{ca_err, error_object, to_py_err, usage};
+use crate::keygen::{key_type_of, kga_of};
 use crate::keys::key_of;
 use crate::message::PyMessage;
 
@@ -78,7 +82,7 @@ impl PyResponderConfig {
         signer_cert = None, signer_chain = None, name = None, grant_implicit_confirm = false,
         max_time_skew = Some(600), transaction_lifetime = 600, confirm_wait_time = None,
         accept_unprotected = false, authorized_ras = None, extra_certs = None, ca_pubs = None,
-        max_records = 10000
+        max_records = 10000, kem_key = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -98,8 +102,12 @@ impl PyResponderConfig {
         extra_certs: Option<&Bound<'_, PyAny>>,
         ca_pubs: Option<&Bound<'_, PyAny>>,
         max_records: usize,
+        kem_key: Option<&Bound<'_, crate::kem::PyKemPrivateKey>>,
     ) -> PyResult<Self> {
         let mut c = ResponderConfig::new(provider(), Arc::new(MemoryStore::new(max_records)));
+        if let Some(k) = kem_key {
+            c.kem_key = Some(k.get().key.clone());
+        }
         if let Some(s) = secrets_of(secrets)? {
             c.secrets = Some(Arc::new(s));
         }
@@ -314,7 +322,7 @@ fn crl_reason(p: &PendingRequest) -> Option<u8> {
 
 #[pymethods]
 impl PyPendingRequest {
-    /// "ir", "cr", "kur", "p10cr", "rr", "genm" or "krr".
+    /// "ir", "cr", "kur", "ccr", "p10cr", "rr", "genm" or "krr".
     #[getter]
     fn kind(&self) -> PyResult<&'static str> {
         Ok(request_kind_name(self.get()?.kind()))
@@ -482,6 +490,106 @@ impl PyPendingRequest {
         Ok(PyReply { reply })
     }
 
+    /// Whether the requester asked for a centrally generated key.
+    #[getter]
+    fn central_keygen_requested(&self) -> PyResult<bool> {
+        Ok(self.get()?.central_keygen_requested())
+    }
+
+    /// Central key generation: generate the key (of the type the requester
+    /// asked for, else `default_algorithm`); returns
+    /// `(private_key_pkcs8_der, public_key_spki_der)`.
+    #[pyo3(signature = (default_algorithm = "ec:P-256"))]
+    fn generate_key(&self, default_algorithm: &str) -> PyResult<(PyBytesOut, PyBytesOut)> {
+        let alg = key_type_of(default_algorithm)?;
+        let (key, public) = self.get()?.generate_key(&alg).map_err(to_py_err)?;
+        let spki = public.to_der().map_err(|e| to_py_err(Error::Encode(e)))?;
+        Ok((out(key.as_bytes()), std::borrow::Cow::Owned(spki)))
+    }
+
+    /// Central key generation: issue `cert` and deliver `private_key`
+    /// (PKCS#8), signed by the key generation authority `kga_key` /
+    /// `kga_cert` (+ `kga_chain`) and encrypted for the requester.
+    #[pyo3(signature = (cert, private_key, *, kga_key, kga_cert, kga_chain = None, ca_pubs = None, now = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn issue_with_key(
+        &mut self,
+        py: Python<'_>,
+        cert: &Bound<'_, PyAny>,
+        private_key: &Bound<'_, PyAny>,
+        kga_key: &Bound<'_, PyAny>,
+        kga_cert: &Bound<'_, PyAny>,
+        kga_chain: Option<&Bound<'_, PyAny>>,
+        ca_pubs: Option<&Bound<'_, PyAny>>,
+        now: Option<f64>,
+    ) -> PyResult<PyReply> {
+        // refused before the request is consumed, so it can still be decided
+        if !self.get()?.central_keygen_requested() {
+            return Err(usage(
+                "issue_with_key() answers requests for central key generation only",
+            ));
+        }
+        let cert = cert_of(cert)?;
+        let key = key_of(private_key)?
+            .to_pkcs8_der()
+            .map_err(crate::errors::crypto_err)?;
+        let kga = kga_of(kga_key, kga_cert, kga_chain)?;
+        let ca_pubs = match ca_pubs {
+            Some(c) if !c.is_none() => Some(certs_of(Some(c))?),
+            _ => None,
+        };
+        let now = timestamp(py, now)?;
+        let reply = self
+            .take()?
+            .issue_with_key(cert, &key[..], &kga, ca_pubs, now)
+            .map_err(to_py_err)?;
+        Ok(PyReply { reply })
+    }
+
+    /// krr: answer with the key pair history `keys` (`[(cert, private_key)]`),
+    /// each encrypted for the requester and signed by the key generation
+    /// authority, optionally with a new signing certificate and CA certificates.
+    #[pyo3(signature = (keys, *, kga_key, kga_cert, kga_chain = None, new_sig_cert = None, ca_certs = None, now = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn recover_keys(
+        &mut self,
+        py: Python<'_>,
+        keys: &Bound<'_, PyAny>,
+        kga_key: &Bound<'_, PyAny>,
+        kga_cert: &Bound<'_, PyAny>,
+        kga_chain: Option<&Bound<'_, PyAny>>,
+        new_sig_cert: Option<&Bound<'_, PyAny>>,
+        ca_certs: Option<&Bound<'_, PyAny>>,
+        now: Option<f64>,
+    ) -> PyResult<PyReply> {
+        // refused before the request is consumed, so it can still be decided
+        if self.get()?.kind() != RequestKind::KeyRecovery {
+            return Err(usage("recover_keys() answers krr only"));
+        }
+        let mut pairs = Vec::new();
+        for item in keys.try_iter()? {
+            let (c, k): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+            let der = key_of(&k)?
+                .to_pkcs8_der()
+                .map_err(crate::errors::crypto_err)?;
+            pairs.push((cert_of(&c)?, der));
+        }
+        let refs: Vec<(Certificate, &[u8])> =
+            pairs.iter().map(|(c, k)| (c.clone(), &k[..])).collect();
+        let kga = kga_of(kga_key, kga_cert, kga_chain)?;
+        let new_sig_cert = new_sig_cert
+            .filter(|c| !c.is_none())
+            .map(cert_of)
+            .transpose()?;
+        let ca_certs = certs_of(ca_certs)?;
+        let now = timestamp(py, now)?;
+        let reply = self
+            .take()?
+            .recover_keys(&refs, new_sig_cert, ca_certs, &kga, now)
+            .map_err(to_py_err)?;
+        Ok(PyReply { reply })
+    }
+
     fn __repr__(&self) -> String {
         match &self.pending {
             Some(p) => format!(
@@ -635,6 +743,7 @@ fn event_of(e: &ResponderEvent) -> PyResult<PyResponderEvent> {
 
 struct FakeState {
     ca: ReferenceCa,
+    archive: KeyArchive,
 }
 
 /// An in-process CA/RA for test harnesses: a `Responder` whose decisions
@@ -667,6 +776,9 @@ impl FakeCa {
             return p.reject(status, now);
         }
         match p.kind() {
+            RequestKind::Enroll(_) if p.central_keygen_requested() => {
+                self.generate_and_issue(p, now)
+            }
             RequestKind::Enroll(_) | RequestKind::P10cr => {
                 let Some(public_key) = p.public_key().cloned() else {
                     return p.reject(
@@ -682,9 +794,16 @@ impl FakeCa {
                             .map(|c| c.tbs_certificate().subject().clone())
                     })
                     .unwrap_or_default();
-                let mut req = IssueRequest::new(subject, public_key);
-                req.extensions = p.extensions()?;
-                let issued = self.lock().ca.issue(&req, now);
+                let issued = if p.kind() == RequestKind::Enroll(EnrollKind::Ccr) {
+                    // a cross-certificate certifies a CA (path length 0)
+                    self.lock()
+                        .ca
+                        .issue_ca_certificate(subject, public_key, Some(0), now)
+                } else {
+                    let mut req = IssueRequest::new(subject, public_key);
+                    req.extensions = p.extensions()?;
+                    self.lock().ca.issue(&req, now)
+                };
                 match issued {
                     Ok(cert) => p.issue(cert, None, now),
                     Err(CaError::BadTemplate(why)) => p.reject(
@@ -747,12 +866,71 @@ impl FakeCa {
                 }
                 p.respond_genp(content, now)
             }
-            // This server archives no keys.
-            RequestKind::KeyRecovery => p.reject(
+            RequestKind::KeyRecovery => self.recover(p, now),
+        }
+    }
+
+    /// The CA itself is the key generation authority.
+    fn kga(st: &FakeState) -> KeyGenAuthority {
+        KeyGenAuthority::new(
+            Arc::new(st.ca.signing_key().clone()),
+            st.ca.certificate().clone(),
+        )
+    }
+
+    /// Central key generation: a key of the requested type (default
+    /// P-256), certified, archived for key recovery, delivered.
+    fn generate_and_issue(&self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        let default = cmp_crypto_rustcrypto::envelope::key_type_identifier(KeyAlgorithm::EcP256);
+        let (key, public) = p.generate_key(&default)?;
+        let subject = p.subject().cloned().unwrap_or_default();
+        let mut req = IssueRequest::new(subject, public);
+        req.extensions = p.extensions()?;
+        let mut st = self.lock();
+        let cert = match st.ca.issue(&req, now) {
+            Ok(c) => c,
+            Err(e) => {
+                drop(st);
+                let text = e.to_string();
+                return p.reject(
+                    PkiStatusInfo::rejection(FailureBit::BadCertTemplate, &text),
+                    now,
+                );
+            }
+        };
+        st.archive
+            .archive(cert.clone(), key.as_bytes())
+            .map_err(Error::Crypto)?;
+        let kga = Self::kga(&st);
+        drop(st);
+        p.issue_with_key(cert, key.as_bytes(), &kga, None, now)
+    }
+
+    /// krr: the archived key history of the requested subject.
+    fn recover(&self, p: PendingRequest, now: Timestamp) -> cmp_core::Result<Reply> {
+        let st = self.lock();
+        let history: Vec<(Certificate, Vec<u8>)> = p
+            .subject()
+            .map(|s| {
+                st.archive
+                    .keys_of(s)
+                    .iter()
+                    .map(|k| (k.cert.clone(), k.private_key.to_vec()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let kga = Self::kga(&st);
+        let ca_certs = vec![st.ca.certificate().clone()];
+        drop(st);
+        if history.is_empty() {
+            return p.reject(
                 PkiStatusInfo::rejection(FailureBit::BadCertId, "no archived keys"),
                 now,
-            ),
+            );
         }
+        let keys: Vec<(Certificate, &[u8])> =
+            history.iter().map(|(c, k)| (c.clone(), &k[..])).collect();
+        p.recover_keys(&keys, None, ca_certs, &kga, now)
     }
 
     fn decide(&self, py: Python<'_>, p: PendingRequest, now: Timestamp) -> (Reply, Option<PyErr>) {
@@ -899,7 +1077,10 @@ impl FakeCa {
         c.ca_pubs = vec![root.clone()];
         Ok(Self {
             responder: Responder::new(c),
-            state: Mutex::new(FakeState { ca }),
+            state: Mutex::new(FakeState {
+                ca,
+                archive: KeyArchive::new(),
+            }),
             root,
             signer_cert: Some(signer_cert),
             wait_polls,
@@ -974,6 +1155,22 @@ impl FakeCa {
         st.ca.issued().map(cert_der).collect()
     }
 
+    /// The CRL of this CA (DER): every certificate revoked so far.
+    #[pyo3(signature = (now = None))]
+    fn crl(&self, py: Python<'_>, now: Option<f64>) -> PyResult<PyBytesOut> {
+        let now = timestamp(py, now)?;
+        let crl = self.lock().ca.crl(now).map_err(ca_err)?;
+        crl.to_der()
+            .map(std::borrow::Cow::Owned)
+            .map_err(|e| to_py_err(Error::Encode(e)))
+    }
+
+    /// How many centrally generated keys are archived (for key recovery).
+    #[getter]
+    fn archived_keys(&self) -> usize {
+        self.lock().archive.len()
+    }
+
     /// Whether `cert` (issued by this CA) is revoked.
     fn is_revoked(&self, cert: &Bound<'_, PyAny>) -> PyResult<bool> {
         let cert = cert_of(cert)?;
@@ -985,12 +1182,15 @@ impl FakeCa {
 
     /// Issue a certificate directly (not through CMP), e.g. an existing
     /// device certificate for kur/rr tests. Returns DER.
-    #[pyo3(signature = (subject, public_key, *, now = None))]
+    /// `extensions` as `(oid, critical, value_der)`, e.g. an extended key
+    /// usage id-kp-cmKGA for a key generation authority.
+    #[pyo3(signature = (subject, public_key, *, extensions = None, now = None))]
     fn issue_certificate(
         &self,
         py: Python<'_>,
         subject: &str,
         public_key: &Bound<'_, PyAny>,
+        extensions: Option<&Bound<'_, PyAny>>,
         now: Option<f64>,
     ) -> PyResult<PyBytesOut> {
         let spki = match public_key.cast::<crate::keys::PyPrivateKey>() {
@@ -1001,7 +1201,8 @@ impl FakeCa {
                     .map_err(crate::errors::decode_err)?
             }
         };
-        let req = IssueRequest::new(name_of(subject)?, spki);
+        let mut req = IssueRequest::new(name_of(subject)?, spki);
+        req.extensions = crate::client::extensions_of(extensions)?;
         let now = timestamp(py, now)?;
         let cert = self.lock().ca.issue(&req, now).map_err(ca_err)?;
         cert_der(&cert)

@@ -92,3 +92,26 @@ def test_crypto_error_for_a_bad_key() -> None:
     with pytest.raises(CryptoError) as e:
         cmp_protocol.PrivateKey.from_der(b"\x30\x03\x02\x01\x00")
     assert e.value.code == 103
+
+
+SHORT_ROW = re.compile(r"^\| (\d+) \| `(CMP_[A-Z_]+)` \| [^|]+ \|$", re.M)
+
+
+def documented_short(lo: int, hi: int) -> list:
+    text = (ROOT / "docs" / "errors.md").read_text()
+    return [(int(c), n) for c, n in SHORT_ROW.findall(text) if lo <= int(c) < hi]
+
+
+def test_announcement_and_coap_tables_are_the_documented_ones() -> None:
+    from cmp_protocol import AnnouncementError, CoapError, announce_error_table, coap_error_table
+
+    assert announce_error_table() == documented_short(600, 700)
+    assert len(announce_error_table()) == 17
+    assert coap_error_table() == documented_short(700, 800)
+    assert len(coap_error_table()) == 9
+    for code, name in announce_error_table():
+        e = _from_native(code, name, "text", "remote", "badMessageCheck", None)
+        assert type(e) is AnnouncementError and error_class(code) is AnnouncementError
+        assert isinstance(e, CmpError) and e.code == code and e.name == name
+    for code, name in coap_error_table():
+        assert error_class(code) is CoapError

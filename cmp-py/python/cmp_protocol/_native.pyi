@@ -15,13 +15,196 @@ KeyLike = Any
 BytesLike = Union[bytes, bytearray, str]
 InfoTypeAndValue = Tuple[str, Optional[bytes]]
 
-Step = Union["Continue", "Waiting", "CertificateIssued", "Revoked", "GeneralResponse", "Completed"]
+Step = Union[
+    "Continue",
+    "Waiting",
+    "CertificateIssued",
+    "Revoked",
+    "GeneralResponse",
+    "KeysRecovered",
+    "Completed",
+]
 
 def error_table() -> List[Tuple[int, str, str, str]]:
     """(code, name, kind, failure_bit) of every native error (docs/errors.md)."""
 
 def failure_bits() -> List[str]:
     """Every PKIFailureInfo bit name, in bit order."""
+
+def announce_error_table() -> List[Tuple[int, str]]:
+    """(code, name) of every announcement error (600-616, docs/errors.md)."""
+
+def coap_error_table() -> List[Tuple[int, str]]:
+    """(code, name) of every CoAP framing error (700-708, docs/errors.md)."""
+
+@final
+class AnnouncementBuilder:
+    """The CA side of announcements: ckuann, cann, rann, crlann (signed or MAC)."""
+
+    def __init__(
+        self,
+        *,
+        key: Optional[KeyLike] = None,
+        cert: Optional[CertificateLike] = None,
+        chain: Optional[CertificatesLike] = None,
+        reference: Optional[BytesLike] = None,
+        secret: Optional[BytesLike] = None,
+        extra_certs: Optional[CertificatesLike] = None,
+        recipient: Optional[str] = None,
+    ) -> None: ...
+    def root_key_update(
+        self,
+        new_with_new: CertificateLike,
+        new_with_old: Optional[CertificateLike] = None,
+        old_with_new: Optional[CertificateLike] = None,
+        *,
+        now: Optional[float] = None,
+    ) -> bytes: ...
+    def certificate(self, cert: CertificateLike, *, now: Optional[float] = None) -> bytes: ...
+    def revocation(
+        self,
+        cert: CertificateLike,
+        *,
+        status: str = "revocationNotification",
+        at: float,
+        bad_since: float,
+        reason: Optional[int] = None,
+        now: Optional[float] = None,
+    ) -> bytes: ...
+    def crls(self, crls: Iterable[bytes], *, now: Optional[float] = None) -> bytes: ...
+
+@final
+class AnnouncementValidator:
+    """The end-entity side: validates an announcement against trust anchors."""
+
+    def __init__(
+        self,
+        trust: CertificatesLike,
+        *,
+        untrusted: Optional[CertificatesLike] = None,
+        secret: Optional[BytesLike] = None,
+        max_time_skew: Optional[int] = 600,
+    ) -> None: ...
+    def validate(self, data: BytesLike, now: Optional[float] = None) -> Announcement:
+        """Raises AnnouncementError (600-616) or the core error of the message."""
+
+@final
+class Announcement:
+    """kind: "root_key_update", "certificate", "revocation" or "crls"."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def old_root(self) -> Optional[bytes]: ...
+    @property
+    def new_root(self) -> Optional[bytes]: ...
+    @property
+    def new_with_old(self) -> Optional[bytes]: ...
+    @property
+    def old_with_new(self) -> Optional[bytes]: ...
+    @property
+    def certificate(self) -> Optional[bytes]: ...
+    @property
+    def path(self) -> List[bytes]: ...
+    @property
+    def status(self) -> Optional[str]: ...
+    @property
+    def issuer(self) -> Optional[str]: ...
+    @property
+    def serial(self) -> Optional[bytes]: ...
+    @property
+    def will_be_revoked_at(self) -> Optional[float]: ...
+    @property
+    def bad_since(self) -> Optional[float]: ...
+    @property
+    def reason(self) -> Optional[int]: ...
+    @property
+    def crls(self) -> List[bytes]: ...
+
+def generate_root_ca(
+    name: str, key_algorithm: str = "ec:P-256", *, now: Optional[float] = None
+) -> Tuple[bytes, bytes]:
+    """A self-signed root CA: (private key PKCS#8 DER, certificate DER)."""
+
+def root_key_update(
+    root_key: KeyLike,
+    root_cert: CertificateLike,
+    new_key: Optional[KeyLike] = None,
+    *,
+    now: Optional[float] = None,
+) -> Tuple[bytes, bytes, bytes, bytes]:
+    """(new_with_new, new_with_old, old_with_new, new key PKCS#8 DER)."""
+
+#: The CoAP Content-Format of application/pkixcmp.
+COAP_CONTENT_FORMAT: int
+
+@final
+class CoapBlock:
+    """The value of a Block1/Block2 option (RFC 7959)."""
+
+    def __init__(self, num: int, more: bool, size: int) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+    @staticmethod
+    def decode(value: BytesLike) -> CoapBlock: ...
+    def encode(self) -> bytes: ...
+    @property
+    def num(self) -> int: ...
+    @property
+    def more(self) -> bool: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def szx(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+
+@final
+class CoapReassembler:
+    def __init__(self, max_total: int = 4194304) -> None: ...
+    def push(self, block: CoapBlock, payload: BytesLike) -> Union[CoapBlock, bytes]:
+        """The whole body once complete, else the block expected next."""
+    @property
+    def received(self) -> int: ...
+
+def coap_split(body: BytesLike, size: int = 1024) -> List[Tuple[CoapBlock, bytes]]:
+    """Cut a body into blocks of `size` bytes."""
+
+def coap_block_size_for_mtu(mtu: int, overhead: int) -> int:
+    """The largest block size fitting the path MTU after `overhead` bytes."""
+
+def coap_uri_path(name: Optional[str] = None, label: Optional[str] = None) -> List[str]:
+    """The Uri-Path segments of the CMP resource (RFC 9482)."""
+
+@final
+class KemPrivateKey:
+    """An ML-KEM key: POP "encrypted_cert" and KEM-based MAC protection."""
+
+    @staticmethod
+    def generate(algorithm: str = "ml-kem-768") -> KemPrivateKey: ...
+    @staticmethod
+    def load(data: BytesLike) -> KemPrivateKey: ...
+    def to_der(self) -> bytes: ...
+    def public_key_der(self) -> bytes: ...
+    @property
+    def algorithm(self) -> str: ...
+
+def kem_encapsulate_to(cert: CertificateLike) -> Tuple[InfoTypeAndValue, bytes]:
+    """Encapsulate to the KEM key of the responder's certificate:
+    (generalInfo item for the first request, shared secret)."""
+
+@final
+class EnvelopeKey:
+    """Opens the EnvelopedData of a centrally generated or recovered key."""
+
+    @staticmethod
+    def password(secret: BytesLike) -> EnvelopeKey:
+        """The MAC shared secret (password-based recipient info)."""
+    @staticmethod
+    def private_key(key: KeyLike, cert: CertificateLike) -> EnvelopeKey:
+        """The protection key and its certificate (RSA: key transport, EC: key agreement)."""
+    @property
+    def kind(self) -> str:
+        """"password" or "private_key"."""
 
 @final
 class PrivateKey:
@@ -68,7 +251,16 @@ class ClientConfig:
         pvno: int = 2,
         total_timeout: Optional[int] = None,
         extra_certs: Optional[CertificatesLike] = None,
-    ) -> None: ...
+        kem_key: Optional[KemPrivateKey] = None,
+        kem_ciphertext: Optional[Iterable[InfoTypeAndValue]] = None,
+        transaction_id: Optional[bytes] = None,
+        kem_shared_secret: Optional[bytes] = None,
+        first_general_info: Optional[Iterable[InfoTypeAndValue]] = None,
+    ) -> None:
+        """KEM-based MAC protection: kem_key with kem_ciphertext (the infos of
+        the genp answering a "kem_ciphertext" genm), and transaction_id (the
+        genm's) to continue that transaction; or, toward a responder's KEM
+        key, kem_shared_secret and first_general_info from kem_encapsulate_to."""
     @property
     def protection(self) -> str:
         """"mac", "signature" or "none"."""
@@ -80,6 +272,13 @@ class ClientConfig:
 Extension = Tuple[str, bool, bytes]
 
 class ClientTransaction:
+    """One CMP transaction, end-entity side (sans-IO).
+
+    Enrollment ``pop``: "signature" (``key`` signs), "ra_verified", "none",
+    or "encrypted_cert" (``key`` is a KemPrivateKey: the certificate comes
+    back encrypted to it, RFC 9810 section 5.2.8.3).
+    """
+
     @staticmethod
     def ir(
         config: ClientConfig,
@@ -104,6 +303,45 @@ class ClientTransaction:
         cert_req_id: int = 0,
         now: Optional[float] = None,
     ) -> ClientTransaction: ...
+    @staticmethod
+    def ccr(
+        config: ClientConfig,
+        *,
+        key: Optional[KeyLike] = None,
+        subject: Optional[str] = None,
+        extensions: Optional[Iterable[Extension]] = None,
+        pop: str = "signature",
+        public_key: Optional[bytes] = None,
+        cert_req_id: int = 0,
+        now: Optional[float] = None,
+    ) -> ClientTransaction:
+        """Cross-certification request: a CA asks another CA to certify its key."""
+    @staticmethod
+    def central_keygen(
+        config: ClientConfig,
+        opener: EnvelopeKey,
+        *,
+        kind: str = "ir",
+        subject: Optional[str] = None,
+        key_algorithm: Optional[str] = None,
+        extensions: Optional[Iterable[Extension]] = None,
+        old_cert: Optional[CertificateLike] = None,
+        cert_req_id: int = 0,
+        now: Optional[float] = None,
+    ) -> ClientTransaction:
+        """Enrollment (ir/cr/kur/ccr) with a key the PKI generates; the key
+        arrives in CertificateIssued.private_key (PKCS#8 DER)."""
+    @staticmethod
+    def krr(
+        config: ClientConfig,
+        opener: EnvelopeKey,
+        *,
+        subject: Optional[str] = None,
+        new_key: Optional[KeyLike] = None,
+        old_cert: Optional[CertificateLike] = None,
+        now: Optional[float] = None,
+    ) -> ClientTransaction:
+        """Key recovery request; the answer is KeysRecovered."""
     @staticmethod
     def kur(
         config: ClientConfig,
@@ -187,6 +425,9 @@ class CertificateIssued:
     def status(self) -> str: ...
     @property
     def status_string(self) -> List[str]: ...
+    @property
+    def private_key(self) -> Optional[bytes]:
+        """Central key generation: the delivered key, PKCS#8 DER."""
 
 @final
 class Revoked:
@@ -207,6 +448,22 @@ class GeneralResponse:
     def infos(self) -> List[InfoTypeAndValue]: ...
     @property
     def ca_certs(self) -> List[bytes]: ...
+
+@final
+class KeysRecovered:
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def status_string(self) -> List[str]: ...
+    @property
+    def new_sig_cert(self) -> Optional[bytes]: ...
+    @property
+    def ca_certs(self) -> List[bytes]: ...
+    @property
+    def keys(self) -> List[Tuple[bytes, bytes]]:
+        """(certificate DER, private key PKCS#8 DER) of each recovered key."""
 
 @final
 class Completed:
@@ -234,6 +491,7 @@ class ResponderConfig:
         extra_certs: Optional[CertificatesLike] = None,
         ca_pubs: Optional[CertificatesLike] = None,
         max_records: int = 10000,
+        kem_key: Optional[KemPrivateKey] = None,
     ) -> None: ...
 
 @final
@@ -295,6 +553,32 @@ class PendingRequest:
     def revoke(self, *, now: Optional[float] = None) -> Reply: ...
     def respond_genp(
         self, infos: Optional[Iterable[InfoTypeAndValue]] = None, *, now: Optional[float] = None
+    ) -> Reply: ...
+    @property
+    def central_keygen_requested(self) -> bool: ...
+    def generate_key(self, default_algorithm: str = "ec:P-256") -> Tuple[bytes, bytes]:
+        """(private key PKCS#8 DER, SubjectPublicKeyInfo DER)."""
+    def issue_with_key(
+        self,
+        cert: CertificateLike,
+        private_key: KeyLike,
+        *,
+        kga_key: KeyLike,
+        kga_cert: CertificateLike,
+        kga_chain: Optional[CertificatesLike] = None,
+        ca_pubs: Optional[CertificatesLike] = None,
+        now: Optional[float] = None,
+    ) -> Reply: ...
+    def recover_keys(
+        self,
+        keys: Iterable[Tuple[CertificateLike, KeyLike]],
+        *,
+        kga_key: KeyLike,
+        kga_cert: CertificateLike,
+        kga_chain: Optional[CertificatesLike] = None,
+        new_sig_cert: Optional[CertificateLike] = None,
+        ca_certs: Optional[CertificatesLike] = None,
+        now: Optional[float] = None,
     ) -> Reply: ...
 
 @final
@@ -369,9 +653,18 @@ class FakeCa:
     def signer_certificate(self) -> Optional[bytes]: ...
     @property
     def issued(self) -> List[bytes]: ...
+    def crl(self, now: Optional[float] = None) -> bytes:
+        """This CA's CRL, DER."""
+    @property
+    def archived_keys(self) -> int: ...
     def is_revoked(self, cert: CertificateLike) -> bool: ...
     def issue_certificate(
-        self, subject: str, public_key: Union[PrivateKey, bytes], *, now: Optional[float] = None
+        self,
+        subject: str,
+        public_key: Union[PrivateKey, bytes],
+        *,
+        extensions: Optional[Iterable[Extension]] = None,
+        now: Optional[float] = None,
     ) -> bytes: ...
 
 @final

@@ -14,10 +14,12 @@ chosen by the code's range:
     ├── DecodeError           200-202  (malformed, too large, nested too deep)
     ├── ProtectionError       300-306  (missing/bad protection, untrusted signer, ...)
     ├── ProtocolError         400-423  (pvno, transactionID, nonces, time, body, POP, delivered keys, ...)
-    └── PeerError             500-501  (the peer reported a failure)
-        ├── Rejected                 500  CMP_PEER_ERROR: authenticated error
-        │                                 message or rejection status
-        └── UnauthenticatedErrorMessage 501  CMP_UNAUTHENTICATED_ERROR
+    ├── PeerError             500-501  (the peer reported a failure)
+    │   ├── Rejected                 500  CMP_PEER_ERROR: authenticated error
+    │   │                                 message or rejection status
+    │   └── UnauthenticatedErrorMessage 501  CMP_UNAUTHENTICATED_ERROR
+    ├── AnnouncementError     600-616  (a CA announcement that does not validate)
+    └── CoapError             700-708  (CoAP block-wise framing; ``response_code``)
 
 ``TransportError`` (an ``OSError``, not a ``CmpError``) is raised by the HTTP
 helper for transport failures (connection, HTTP status, size), and its
@@ -43,6 +45,8 @@ __all__ = [
     "PeerError",
     "Rejected",
     "UnauthenticatedErrorMessage",
+    "AnnouncementError",
+    "CoapError",
     "TransportError",
     "TransportTimeout",
     "error_class",
@@ -169,6 +173,19 @@ class UnauthenticatedErrorMessage(PeerError):
     reported, but not to be trusted as coming from the server."""
 
 
+class AnnouncementError(CmpError):
+    """A CA announcement (ckuann, cann, rann, crlann) that does not validate
+    (600-616). A failure of the message itself (decoding, protection) is
+    raised as the core error (DecodeError, ProtectionError, ...) instead."""
+
+
+class CoapError(CmpError):
+    """CoAP block-wise framing failed (700-708). ``response_code`` is the
+    CoAP response code to answer with (e.g. ``0x88``, 4.08)."""
+
+    response_code: int = 0x80
+
+
 class TransportError(OSError):
     """The HTTP exchange failed (connection, timeout, HTTP status, content)."""
 
@@ -202,6 +219,10 @@ def error_class(code: int) -> Type[CmpError]:
         return ProtocolError
     if 500 <= code < 600:
         return PeerError
+    if 600 <= code < 700:
+        return AnnouncementError
+    if 700 <= code < 800:
+        return CoapError
     return CmpError
 
 

@@ -16,6 +16,7 @@ from ._native import (
     ClientTransaction,
     Completed,
     GeneralResponse,
+    KeysRecovered,
     Revoked,
     Waiting,
 )
@@ -60,10 +61,14 @@ class TransactionResult:
     revoked: bool = False
     #: how many times the server asked to wait
     polls: int = 0
+    #: central key generation: the delivered private key (PKCS#8 DER)
+    private_key: Optional[bytes] = None
+    #: krr: what the key recovery response delivered
+    recovered: Optional[KeysRecovered] = None
 
     @property
     def completed(self) -> bool:
-        return any(isinstance(s, Completed) for s in self.steps) or self.revoked or bool(
+        return any(isinstance(s, (Completed, KeysRecovered)) for s in self.steps) or self.revoked or bool(
             self.infos or self.ca_certs
         )
 
@@ -119,6 +124,7 @@ def run_transaction(
             result.ca_pubs = list(step.ca_pubs)
             result.extra_certs = list(step.extra_certs)
             result.implicit_confirm_granted = step.implicit_confirm_granted
+            result.private_key = step.private_key
             accept = confirm(step) if callable(confirm) else bool(confirm)
             if accept:
                 result.certificate = step.certificate
@@ -137,6 +143,8 @@ def run_transaction(
             result.ca_certs = list(step.ca_certs)
         elif isinstance(step, Revoked):
             result.revoked = True
+        elif isinstance(step, KeysRecovered):
+            result.recovered = step
 
 
 #: The largest response body ``http_sender`` accepts (the CLI's cap).
