@@ -460,6 +460,11 @@ enum cmp_event
    * The transaction finished successfully.
    */
   CMP_EVENT_COMPLETED = 5,
+  /**
+   * The key recovery response arrived (CMP_OUTPUT_RECOVERED_CERT and
+   * CMP_OUTPUT_RECOVERED_KEY); the transaction is complete.
+   */
+  CMP_EVENT_KEYS_RECOVERED = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -490,6 +495,11 @@ enum cmp_enroll_kind
    * credential is normally the old certificate and its key.
    */
   CMP_ENROLL_KUR = 2,
+  /**
+   * Cross-certification request (RFC 9810 section 5.3.11): a CA asks
+   * this CA to certify its key; `subject` is the requesting CA's name.
+   */
+  CMP_ENROLL_CCR = 3,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -527,6 +537,19 @@ enum cmp_output
    * The InfoTypeAndValue items of a general response (DER each).
    */
   CMP_OUTPUT_GENP_ITAV = 4,
+  /**
+   * The private key the PKI generated (central key generation), PKCS#8
+   * DER (one item, or none for a key of our own).
+   */
+  CMP_OUTPUT_PRIVATE_KEY = 5,
+  /**
+   * The certificates of the recovered keys (krr), in the PKI's order.
+   */
+  CMP_OUTPUT_RECOVERED_CERT = 6,
+  /**
+   * The recovered private keys (krr), PKCS#8 DER, same order.
+   */
+  CMP_OUTPUT_RECOVERED_KEY = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -589,6 +612,18 @@ enum cmp_key_algorithm
    * RSA 2048 bits, PKCS#1 v1.5 with SHA-256.
    */
   CMP_KEY_RSA2048 = 4,
+  /**
+   * ML-DSA-44 (FIPS 204); cargo feature `ml-dsa` (on by default).
+   */
+  CMP_KEY_ML_DSA_44 = 5,
+  /**
+   * ML-DSA-65 (FIPS 204); cargo feature `ml-dsa` (on by default).
+   */
+  CMP_KEY_ML_DSA_65 = 6,
+  /**
+   * ML-DSA-87 (FIPS 204); cargo feature `ml-dsa` (on by default).
+   */
+  CMP_KEY_ML_DSA_87 = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -642,6 +677,17 @@ typedef struct cmp_client_config cmp_client_config;
  * right after cmp_client_config_new.
  */
 typedef struct cmp_credential cmp_credential;
+
+/**
+ * What decrypts keys the PKI generated or recovers for us: the MAC shared
+ * secret (password-based recipient info), or our private key with its
+ * certificate (key transport for RSA, key agreement for EC P-256/P-384).
+ * Made by cmp_envelope_key_new_password or
+ * cmp_envelope_key_new_private_key, freed by cmp_envelope_key_free. A
+ * transaction keeps its own copy, so the handle may be freed after the
+ * transaction has started.
+ */
+typedef struct cmp_envelope_key cmp_envelope_key;
 
 /**
  * A parsed PKIMessage. Made by cmp_message_parse, freed by
@@ -902,6 +948,74 @@ cmp_result cmp_signing_key_sign(const cmp_signing_key *key,
 void cmp_signing_key_free(cmp_signing_key *key);
 
 /**
+ * An envelope key from a shared secret (the one of the MAC credential).
+ * The secret is copied. On success `*out` owns a new envelope key.
+ * Errors: CMP_NULL_POINTER, CMP_USAGE (empty secret).
+ */
+cmp_result cmp_envelope_key_new_password(const uint8_t *secret,
+                                         size_t secret_len,
+                                         cmp_envelope_key **out);
+
+/**
+ * An envelope key from a private key (PKCS#8, SEC1 or PKCS#1; PEM or DER)
+ * and its certificate (PEM or DER, exactly one), which names the
+ * recipient. Both buffers are copied. On success `*out` owns a new
+ * envelope key. Errors: CMP_NULL_POINTER, CMP_CRYPTO (not a usable key),
+ * CMP_DECODE (certificate), CMP_USAGE (empty certificate).
+ */
+cmp_result cmp_envelope_key_new_private_key(const uint8_t *key,
+                                            size_t key_len,
+                                            const uint8_t *cert,
+                                            size_t cert_len,
+                                            cmp_envelope_key **out);
+
+/**
+ * Free an envelope key; NULL is ignored.
+ */
+void cmp_envelope_key_free(cmp_envelope_key *key);
+
+/**
+ * Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) in which the
+ * PKI generates the key (central key generation, RFC 9483 section 4.1.6).
+ *
+ * `key_type` is the cmp_key_algorithm to ask for, or 0 to let the PKI
+ * choose. `subject` is an RFC 4514 name, NULL only for a kur; `old_cert`
+ * (PEM or DER) is required for a kur and ignored otherwise. `opener`
+ * decrypts the delivered key (copied). At CMP_EVENT_CERTIFICATE_ISSUED,
+ * CMP_OUTPUT_PRIVATE_KEY holds the key as PKCS#8 DER (load it with
+ * cmp_signing_key_from_bytes); the library has checked the KGA's signature
+ * on it and that it matches the certificate. Errors: CMP_NULL_POINTER,
+ * CMP_USAGE (bad kind, key_type or subject, missing old_cert), CMP_DECODE,
+ * CMP_CRYPTO, CMP_ENCODE.
+ */
+cmp_result cmp_transaction_new_central_keygen(const cmp_client_config *config,
+                                              uint32_t kind,
+                                              uint32_t key_type,
+                                              const char *subject,
+                                              const uint8_t *old_cert,
+                                              size_t old_cert_len,
+                                              const cmp_envelope_key *opener,
+                                              uint64_t now,
+                                              cmp_transaction **out);
+
+/**
+ * Start a key recovery request (krr) for the archived keys of `subject`
+ * (an RFC 4514 name, or NULL to send none and let the PKI go by the
+ * sender), decrypted with `opener` (copied), at `now` (Unix seconds).
+ *
+ * The response gives CMP_EVENT_KEYS_RECOVERED and completes the
+ * transaction; then CMP_OUTPUT_RECOVERED_CERT and CMP_OUTPUT_RECOVERED_KEY
+ * hold the certificates and their PKCS#8 DER keys, same index for one
+ * pair. Errors: CMP_NULL_POINTER, CMP_USAGE (bad subject), CMP_CRYPTO,
+ * CMP_ENCODE.
+ */
+cmp_result cmp_transaction_new_krr(const cmp_client_config *config,
+                                   const char *subject,
+                                   const cmp_envelope_key *opener,
+                                   uint64_t now,
+                                   cmp_transaction **out);
+
+/**
  * Parse DER bytes (copied) as a PKIMessage, with the default limits:
  * at most 1 MiB, nesting depth 4, 64 certificates. Nothing is verified
  * (see cmp_message_verify_mac). On success `*out` owns a new message
@@ -992,7 +1106,7 @@ cmp_result cmp_message_describe(const cmp_message *msg, char *buf, size_t cap, s
 void cmp_message_free(cmp_message *msg);
 
 /**
- * Start an ir, cr or kur (`kind`, a cmp_enroll_kind) for `new_key`, whose
+ * Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) for `new_key`, whose
  * possession is proven by signing the request (POP).
  *
  * `subject` is an RFC 4514 name ("CN=Device 1,O=Example"), or NULL for a

@@ -18,6 +18,7 @@ mod config;
 mod credential;
 mod error;
 mod key;
+mod keygen;
 mod message;
 mod transaction;
 
@@ -25,6 +26,7 @@ pub use config::*;
 pub use credential::*;
 pub use error::*;
 pub use key::*;
+pub use keygen::*;
 pub use message::*;
 pub use transaction::*;
 

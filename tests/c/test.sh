@@ -11,6 +11,9 @@
 #       the server (badPOP, cmp_transaction_peer_status); an ir signed with a
 #       certificate and key; against more mock servers with the options each
 #       needs
+#     - lifecycle: ccr, central key generation, krr (and its rejection), a
+#       wrong envelope password, ML-DSA-44 enrollment, argument errors;
+#       against the reference CA (`cmp serve`, cmp-cli) on loopback
 #     - http_test (natively): the examples' HTTP client gives up at its
 #       deadline against silent and trickling servers, and at its buffer's
 #       end against an endless body
@@ -55,6 +58,11 @@ cargo rustc -p cmp-ffi --lib --crate-type staticlib --quiet
 lib="${CARGO_TARGET_DIR:-target}/debug/libcmp_ffi.a"
 [ -f "$lib" ]
 
+step "build cmp-cli (the reference CA for tests/c/lifecycle.c)"
+cargo build -p cmp-cli --quiet
+cmp_bin="${CARGO_TARGET_DIR:-target}/debug/cmp"
+[ -x "$cmp_bin" ]
+
 step "compile tests/c/*.c"
 cflags=(-std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -g -Iinclude)
 for src in tests/c/*.c; do
@@ -95,6 +103,22 @@ for run in "p10cr $mac_port" "poll $poll_port" "implicit $implicit_port" "reject
   step "flows: $flow under valgrind"
   "${vg[@]}" "$work/flows" "$pki" "$flow" "$port"
 done
+
+step "reference CA (cmp serve)"
+"$cmp_bin" serve --listen 127.0.0.1:0 --ref 1234 --secret pass:1234-5678 \
+  --root-out "$work/serve-root.pem" >"$work/serve.out" 2>"$work/serve.log" &
+pids+=("$!")
+serve_port=
+for _ in $(seq 100); do
+  serve_port=$(sed -n 's#^listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/serve.out")
+  [ -n "$serve_port" ] && [ -s "$work/serve-root.pem" ] && break
+  sleep 0.2
+done
+[ -n "$serve_port" ] || { cat "$work/serve.log" >&2; exit 1; }
+echo "cmp serve: pid ${pids[-1]} port $serve_port"
+
+step "lifecycle (ccr, central keygen, krr, ML-DSA) under valgrind"
+"${vg[@]}" "$work/lifecycle" "$work/serve-root.pem" "$serve_port"
 
 step "http_test: the examples' HTTP client against silent, trickling and endless servers"
 "$work/http_test"
