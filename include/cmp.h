@@ -37,6 +37,16 @@
 #include <stdlib.h>
 
 /**
+ * The CoAP Content-Format of a CMP message (application/pkixcmp).
+ */
+#define CMP_COAP_CONTENT_FORMAT 259
+
+/**
+ * The longest Block1/Block2 option value, in bytes.
+ */
+#define CMP_COAP_BLOCK_OPTION_MAX 3
+
+/**
  * Largest signature a callback can return, in bytes.
  */
 #define CMP_MAX_SIGNATURE_LEN 512
@@ -661,6 +671,97 @@ typedef uint32_t cmp_signature_format;
 #endif // __cplusplus
 
 /**
+ * What a validated announcement announces.
+ */
+enum cmp_announcement_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * ckuann: a root CA key update; install CMP_ANNOUNCED_NEW_ROOT as a
+   * trust anchor.
+   */
+  CMP_ANNOUNCEMENT_ROOT_KEY_UPDATE = 0,
+  /**
+   * cann: a certificate was issued (CMP_ANNOUNCED_CERTIFICATE).
+   */
+  CMP_ANNOUNCEMENT_CERTIFICATE = 1,
+  /**
+   * rann: a certificate is or will be revoked
+   * (cmp_announcement_revocation).
+   */
+  CMP_ANNOUNCEMENT_REVOCATION = 2,
+  /**
+   * crlann: new CRLs (CMP_ANNOUNCED_CRL).
+   */
+  CMP_ANNOUNCEMENT_CRL = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum cmp_announcement_type cmp_announcement_type;
+#else
+typedef uint32_t cmp_announcement_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The DER outputs of an announcement, for cmp_announcement_output.
+ */
+enum cmp_announced
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * ckuann: the trust anchor being replaced.
+   */
+  CMP_ANNOUNCED_OLD_ROOT = 0,
+  /**
+   * ckuann: the new root certificate (newWithNew).
+   */
+  CMP_ANNOUNCED_NEW_ROOT = 1,
+  /**
+   * ckuann: the new key certified with the old one (newWithOld).
+   */
+  CMP_ANNOUNCED_NEW_WITH_OLD = 2,
+  /**
+   * ckuann: the old key certified with the new one (oldWithNew), if sent.
+   */
+  CMP_ANNOUNCED_OLD_WITH_NEW = 3,
+  /**
+   * cann: the announced certificate.
+   */
+  CMP_ANNOUNCED_CERTIFICATE = 4,
+  /**
+   * cann: its validated path, leaf first, anchor last.
+   */
+  CMP_ANNOUNCED_PATH = 5,
+  /**
+   * crlann: the CRLs (CertificateList DER each).
+   */
+  CMP_ANNOUNCED_CRL = 6,
+  /**
+   * rann: the serial number of the certificate (big-endian bytes of the
+   * DER INTEGER content).
+   */
+  CMP_ANNOUNCED_SERIAL = 7,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum cmp_announced cmp_announced;
+#else
+typedef uint32_t cmp_announced;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A validated announcement. Made by cmp_announcement_validate, freed by
+ * cmp_announcement_free.
+ */
+typedef struct cmp_announcement cmp_announcement;
+
+/**
  * A client configuration: credentials, the server's trust anchors, and
  * limits. Made by cmp_client_config_new, changed by the
  * cmp_client_config_set_* / _add_* functions, freed by
@@ -668,6 +769,12 @@ typedef uint32_t cmp_signature_format;
  * so the configuration may be changed or freed while transactions run.
  */
 typedef struct cmp_client_config cmp_client_config;
+
+/**
+ * Reassembles one CMP message from its CoAP blocks, in order. Made by
+ * cmp_coap_reassembler_new, freed by cmp_coap_reassembler_free.
+ */
+typedef struct cmp_coap_reassembler cmp_coap_reassembler;
 
 /**
  * Credentials that protect requests: a shared secret (MAC) or a signing
@@ -743,6 +850,159 @@ extern "C" {
  * Ownership: the string is static; do not free it. Never fails.
  */
 const char *cmp_version(void);
+
+/**
+ * Check the announcement message `msg` (DER PKIMessage) at `now` (Unix
+ * seconds) with the trust anchors, untrusted certificates, maximum time
+ * skew and limits of `config`: its signature must chain to a trust
+ * anchor, and what it announces must pass the checks of its type
+ * (RFC 9810 section 4.4 for a root key update). MAC-protected
+ * announcements are not accepted. On success `*out` owns the result.
+ * Errors: CMP_NULL_POINTER, CMP_USAGE (no trust anchors in `config`),
+ * CMP_NOT_AN_ANNOUNCEMENT and the other codes 600-616, and the codes of
+ * the message checks (CMP_DECODE, CMP_BAD_PROTECTION, ...).
+ */
+cmp_result cmp_announcement_validate(const cmp_client_config *config,
+                                     const uint8_t *msg,
+                                     size_t msg_len,
+                                     uint64_t now,
+                                     cmp_announcement **out);
+
+/**
+ * The type of a validated announcement (a cmp_announcement_type) in
+ * `*type`. Errors: CMP_NULL_POINTER.
+ */
+cmp_result cmp_announcement_get_type(const cmp_announcement *a, uint32_t *type);
+
+/**
+ * How many items output `which` (a cmp_announced) holds: 0 for an output
+ * of another announcement type. Errors: CMP_NULL_POINTER, CMP_USAGE.
+ */
+cmp_result cmp_announcement_output_count(const cmp_announcement *a, uint32_t which, size_t *count);
+
+/**
+ * Copy item `index` of output `which` (a cmp_announced) into `buf` by the
+ * output-buffer convention. Errors: CMP_NULL_POINTER, CMP_USAGE (bad
+ * `which`, `index` out of range), CMP_BUFFER_TOO_SMALL, CMP_ENCODE.
+ */
+cmp_result cmp_announcement_output(const cmp_announcement *a,
+                                   uint32_t which,
+                                   size_t index,
+                                   uint8_t *buf,
+                                   size_t cap,
+                                   size_t *len);
+
+/**
+ * For a rann: the PKIStatus (`*status`: 4 revocationWarning, 5
+ * revocationNotification), when the revocation takes effect and since
+ * when the certificate is considered bad (Unix seconds). Any output
+ * pointer may be NULL. Errors: CMP_NULL_POINTER (`a`), CMP_USAGE (not a
+ * rann).
+ */
+cmp_result cmp_announcement_revocation(const cmp_announcement *a,
+                                       int32_t *status,
+                                       uint64_t *will_be_revoked_at,
+                                       uint64_t *bad_since);
+
+/**
+ * Free an announcement; NULL is ignored.
+ */
+void cmp_announcement_free(cmp_announcement *a);
+
+/**
+ * The block size exponent SZX (0..6: 16 to 1024 bytes) of the largest
+ * block whose payload fits in `mtu` bytes after `overhead` bytes (IP,
+ * UDP, DTLS, CoAP header, token and options), into `*szx`.
+ * Errors: CMP_NULL_POINTER, CMP_COAP_MTU_TOO_SMALL.
+ */
+cmp_result cmp_coap_block_size_for_mtu(size_t mtu, size_t overhead, uint8_t *szx);
+
+/**
+ * How many blocks of size exponent `szx` a body of `body_len` bytes takes
+ * (an empty body is one empty block), into `*count`.
+ * Errors: CMP_NULL_POINTER, CMP_COAP_RESERVED_BLOCK_SIZE (szx > 6),
+ * CMP_COAP_BLOCK_NUMBER_TOO_LARGE.
+ */
+cmp_result cmp_coap_block_count(size_t body_len, uint8_t szx, size_t *count);
+
+/**
+ * Block `num` of `body` cut into blocks of size exponent `szx`: the
+ * Block1/Block2 option value to send (0 to 3 bytes) into `option` (room
+ * for CMP_COAP_BLOCK_OPTION_MAX bytes) with its length in `*option_len`,
+ * and the block's payload as `*payload_offset`/`*payload_len` into `body`
+ * (nothing is copied). Errors: CMP_NULL_POINTER,
+ * CMP_COAP_RESERVED_BLOCK_SIZE, CMP_COAP_BLOCK_NUMBER_TOO_LARGE, CMP_USAGE
+ * (`num` >= cmp_coap_block_count).
+ */
+cmp_result cmp_coap_block(const uint8_t *body,
+                          size_t body_len,
+                          uint8_t szx,
+                          uint32_t num,
+                          uint8_t *option,
+                          size_t *option_len,
+                          size_t *payload_offset,
+                          size_t *payload_len);
+
+/**
+ * Decode a Block1/Block2 option value (`len` 0..3 bytes) into its block
+ * number, "more" flag and size exponent. Any output pointer may be NULL.
+ * Errors: CMP_NULL_POINTER (`value` with `len` > 0),
+ * CMP_COAP_BLOCK_OPTION_TOO_LONG, CMP_COAP_RESERVED_BLOCK_SIZE.
+ */
+cmp_result cmp_coap_block_decode(const uint8_t *value,
+                                 size_t len,
+                                 uint32_t *num,
+                                 bool *more,
+                                 uint8_t *szx);
+
+/**
+ * A reassembler for bodies up to `max_total` bytes (use the configured
+ * maximum message size). On success `*out` owns it.
+ * Errors: CMP_NULL_POINTER.
+ */
+cmp_result cmp_coap_reassembler_new(size_t max_total, cmp_coap_reassembler **out);
+
+/**
+ * Add the block with Block option value `option` (`option_len` bytes) and
+ * `payload`. `*complete` becomes true with the last block (then read the
+ * message with cmp_coap_reassembler_body). While more are needed, the
+ * option value of the block to ask for next (Block2) or to expect
+ * (Block1) goes to `next` (room for CMP_COAP_BLOCK_OPTION_MAX bytes; may
+ * be NULL) with its length in `*next_len` (may be NULL). A rejected block
+ * changes nothing, so the right one may follow. Errors: CMP_NULL_POINTER,
+ * CMP_COAP_BLOCK_OPTION_TOO_LONG, CMP_COAP_RESERVED_BLOCK_SIZE,
+ * CMP_COAP_BLOCK_OUT_OF_ORDER, CMP_COAP_WRONG_BLOCK_LENGTH,
+ * CMP_COAP_BLOCK_SIZE_INCREASED, CMP_COAP_TOO_LARGE,
+ * CMP_COAP_ALREADY_COMPLETE, CMP_COAP_BLOCK_NUMBER_TOO_LARGE.
+ */
+cmp_result cmp_coap_reassembler_push(cmp_coap_reassembler *r,
+                                     const uint8_t *option,
+                                     size_t option_len,
+                                     const uint8_t *payload,
+                                     size_t payload_len,
+                                     bool *complete,
+                                     uint8_t *next,
+                                     size_t *next_len);
+
+/**
+ * Bytes received so far, the whole message once complete (0 for NULL).
+ */
+size_t cmp_coap_reassembler_received(const cmp_coap_reassembler *r);
+
+/**
+ * The reassembled message, by the output-buffer convention, once the last
+ * block has arrived. Errors: CMP_NULL_POINTER, CMP_USAGE (not complete),
+ * CMP_BUFFER_TOO_SMALL.
+ */
+cmp_result cmp_coap_reassembler_body(const cmp_coap_reassembler *r,
+                                     uint8_t *buf,
+                                     size_t cap,
+                                     size_t *len);
+
+/**
+ * Free a reassembler; NULL is ignored.
+ */
+void cmp_coap_reassembler_free(cmp_coap_reassembler *r);
 
 /**
  * A configuration with RFC 9483 defaults around `credential` (copied):

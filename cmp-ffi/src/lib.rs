@@ -14,6 +14,8 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 #![allow(non_camel_case_types)]
 
+mod announce;
+mod coap;
 mod config;
 mod credential;
 mod error;
@@ -22,6 +24,8 @@ mod keygen;
 mod message;
 mod transaction;
 
+pub use announce::*;
+pub use coap::*;
 pub use config::*;
 pub use credential::*;
 pub use error::*;

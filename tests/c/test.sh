@@ -14,6 +14,10 @@
 #     - lifecycle: ccr, central key generation, krr (and its rejection), a
 #       wrong envelope password, ML-DSA-44 enrollment, argument errors;
 #       against the reference CA (`cmp serve`, cmp-cli) on loopback
+#     - coap_test: a message split into CoAP blocks and reassembled at every
+#       block size, and each CoAP error code (700-708)
+#     - announce_test: ckuann, cann and rann made by `cmp announce`,
+#       validated and read back; the announcement error paths
 #     - http_test (natively): the examples' HTTP client gives up at its
 #       deadline against silent and trickling servers, and at its buffer's
 #       end against an endless body
@@ -119,6 +123,25 @@ echo "cmp serve: pid ${pids[-1]} port $serve_port"
 
 step "lifecycle (ccr, central keygen, krr, ML-DSA) under valgrind"
 "${vg[@]}" "$work/lifecycle" "$work/serve-root.pem" "$serve_port"
+
+step "coap_test under valgrind"
+"${vg[@]}" "$work/coap_test" tests/vectors/ir-pbm.1.rsp.der
+
+step "announcements by cmp announce; announce_test under valgrind"
+ann="$work/ann"
+mkdir -p "$ann"
+signer=(--cert "$pki/server.crt" --key "$pki/server.key" --untrusted "$pki/ca.crt")
+"$cmp_bin" announce root-update "${signer[@]}" --root-cert "$pki/root.crt" --root-key "$pki/root.key" \
+  --keyout "$ann/newroot.key" --newwithnew "$ann/newwithnew.pem" --out "$ann/ckuann.der" >/dev/null
+"$cmp_bin" announce cert "${signer[@]}" --certin "$pki/issued.crt" --out "$ann/cann.der" >/dev/null
+date +%s >"$ann/rann.time"
+"$cmp_bin" announce revocation "${signer[@]}" --certin "$pki/issued.crt" --after 3600 \
+  --out "$ann/rann.der" >/dev/null
+openssl x509 -in "$ann/newwithnew.pem" -outform DER -out "$ann/newwithnew.der"
+openssl x509 -in "$pki/root.crt" -outform DER -out "$ann/root.der"
+openssl x509 -in "$pki/issued.crt" -outform DER -out "$ann/issued.der"
+cp tests/vectors/ir-sig.1.req.der "$ann/ir.der"
+"${vg[@]}" "$work/announce_test" "$pki" "$ann"
 
 step "http_test: the examples' HTTP client against silent, trickling and endless servers"
 "$work/http_test"
