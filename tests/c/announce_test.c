@@ -7,6 +7,7 @@
  *           newwithnew.der, newWithOld and oldWithNew present
  *   cann    certificate announcement: issued.der, its path up to the root
  *   rann    revocation warning: status 4, the time one hour ahead, serial
+ *   crlann  a CRL of ca.crt (made by openssl ca -gencrl): crl.der
  * and the error paths: a request instead of an announcement
  * (CMP_NOT_AN_ANNOUNCEMENT), a ckuann whose old root is not a trust anchor
  * (CMP_UNKNOWN_OLD_ROOT), a message from the future (CMP_BAD_TIME), no
@@ -14,7 +15,7 @@
  *
  * usage: announce_test PKI_DIR DIR
  *   DIR holds ckuann.der, cann.der, rann.der, newwithnew.der, root.der,
- *   issued.der, ir.der (a signed request, ir-sig.1.req.der) and the time the rann was made, in
+ *   issued.der, crlann.der, crl.der, ir.der (a signed request, ir-sig.1.req.der) and the time the rann was made, in
  *   rann.time (Unix seconds).
  */
 #include <stdint.h>
@@ -176,6 +177,22 @@ out:
   return ok;
 }
 
+static int crlann(const cmp_client_config *config) {
+  cmp_announcement *a = NULL;
+  uint32_t type = 99;
+  EXPECT_RC(validate(config, "crlann.der", now(), &a), CMP_OK);
+  int ok = -1;
+  if (cmp_announcement_get_type(a, &type) != CMP_OK || type != CMP_ANNOUNCEMENT_CRL) goto out;
+  if (count_of(a, CMP_ANNOUNCED_CRL) != 1) goto out;
+  if (output_is(a, CMP_ANNOUNCED_CRL, 0, "crl.der") != 0) goto out;
+  if (count_of(a, CMP_ANNOUNCED_NEW_ROOT) != 0) goto out;
+  ok = 0;
+out:
+  if (ok != 0) fprintf(stderr, "crlann: a check failed\n");
+  cmp_announcement_free(a);
+  return ok;
+}
+
 static int errors(const cmp_client_config *config) {
   cmp_announcement *a = (cmp_announcement *)1;
   cmp_client_config *ca_only = NULL, *none = NULL;
@@ -215,6 +232,7 @@ int main(int argc, char **argv) {
   failed |= ckuann(config) != 0;
   failed |= cann(config) != 0;
   failed |= rann(config) != 0;
+  failed |= crlann(config) != 0;
   failed |= errors(config) != 0;
   cmp_client_config_free(config);
   printf("announce_test: %s\n", failed ? "FAILED" : "all passed");

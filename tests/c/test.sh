@@ -16,7 +16,7 @@
 #       against the reference CA (`cmp serve`, cmp-cli) on loopback
 #     - coap_test: a message split into CoAP blocks and reassembled at every
 #       block size, and each CoAP error code (700-708)
-#     - announce_test: ckuann, cann and rann made by `cmp announce`,
+#     - announce_test: ckuann, cann, rann and crlann made by `cmp announce`,
 #       validated and read back; the announcement error paths
 #     - http_test (natively): the examples' HTTP client gives up at its
 #       deadline against silent and trickling servers, and at its buffer's
@@ -141,6 +141,15 @@ openssl x509 -in "$ann/newwithnew.pem" -outform DER -out "$ann/newwithnew.der"
 openssl x509 -in "$pki/root.crt" -outform DER -out "$ann/root.der"
 openssl x509 -in "$pki/issued.crt" -outform DER -out "$ann/issued.der"
 cp tests/vectors/ir-sig.1.req.der "$ann/ir.der"
+# an empty CRL of the issuing CA, announced in a crlann
+touch "$ann/index.txt"
+echo 01 >"$ann/crlnumber"
+printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s/index.txt\ncrlnumber=%s/crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n' \
+  "$ann" "$ann" >"$ann/ca.cnf"
+openssl ca -gencrl -batch -keyfile "$pki/ca.key" -cert "$pki/ca.crt" -config "$ann/ca.cnf" \
+  -out "$ann/crl.pem" 2>/dev/null
+openssl crl -in "$ann/crl.pem" -outform DER -out "$ann/crl.der"
+"$cmp_bin" announce crl "${signer[@]}" --crlin "$ann/crl.pem" --out "$ann/crlann.der" >/dev/null
 "${vg[@]}" "$work/announce_test" "$pki" "$ann"
 
 step "http_test: the examples' HTTP client against silent, trickling and endless servers"
