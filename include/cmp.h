@@ -37,6 +37,16 @@
 #include <stdlib.h>
 
 /**
+ * The CoAP Content-Format of a CMP message (application/pkixcmp).
+ */
+#define CMP_COAP_CONTENT_FORMAT 259
+
+/**
+ * The longest Block1/Block2 option value, in bytes.
+ */
+#define CMP_COAP_BLOCK_OPTION_MAX 3
+
+/**
  * Largest signature a callback can return, in bytes.
  */
 #define CMP_MAX_SIGNATURE_LEN 512
@@ -460,6 +470,11 @@ enum cmp_event
    * The transaction finished successfully.
    */
   CMP_EVENT_COMPLETED = 5,
+  /**
+   * The key recovery response arrived (CMP_OUTPUT_RECOVERED_CERT and
+   * CMP_OUTPUT_RECOVERED_KEY); the transaction is complete.
+   */
+  CMP_EVENT_KEYS_RECOVERED = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -490,6 +505,11 @@ enum cmp_enroll_kind
    * credential is normally the old certificate and its key.
    */
   CMP_ENROLL_KUR = 2,
+  /**
+   * Cross-certification request (RFC 9810 section 5.3.11): a CA asks
+   * this CA to certify its key; `subject` is the requesting CA's name.
+   */
+  CMP_ENROLL_CCR = 3,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -527,6 +547,19 @@ enum cmp_output
    * The InfoTypeAndValue items of a general response (DER each).
    */
   CMP_OUTPUT_GENP_ITAV = 4,
+  /**
+   * The private key the PKI generated (central key generation), PKCS#8
+   * DER (one item, or none for a key of our own).
+   */
+  CMP_OUTPUT_PRIVATE_KEY = 5,
+  /**
+   * The certificates of the recovered keys (krr), in the PKI's order.
+   */
+  CMP_OUTPUT_RECOVERED_CERT = 6,
+  /**
+   * The recovered private keys (krr), PKCS#8 DER, same order.
+   */
+  CMP_OUTPUT_RECOVERED_KEY = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -589,6 +622,18 @@ enum cmp_key_algorithm
    * RSA 2048 bits, PKCS#1 v1.5 with SHA-256.
    */
   CMP_KEY_RSA2048 = 4,
+  /**
+   * ML-DSA-44 (FIPS 204); cargo feature `ml-dsa` (on by default).
+   */
+  CMP_KEY_ML_DSA_44 = 5,
+  /**
+   * ML-DSA-65 (FIPS 204); cargo feature `ml-dsa` (on by default).
+   */
+  CMP_KEY_ML_DSA_65 = 6,
+  /**
+   * ML-DSA-87 (FIPS 204); cargo feature `ml-dsa` (on by default).
+   */
+  CMP_KEY_ML_DSA_87 = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -626,6 +671,97 @@ typedef uint32_t cmp_signature_format;
 #endif // __cplusplus
 
 /**
+ * What a validated announcement announces.
+ */
+enum cmp_announcement_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * ckuann: a root CA key update; install CMP_ANNOUNCED_NEW_ROOT as a
+   * trust anchor.
+   */
+  CMP_ANNOUNCEMENT_ROOT_KEY_UPDATE = 0,
+  /**
+   * cann: a certificate was issued (CMP_ANNOUNCED_CERTIFICATE).
+   */
+  CMP_ANNOUNCEMENT_CERTIFICATE = 1,
+  /**
+   * rann: a certificate is or will be revoked
+   * (cmp_announcement_revocation).
+   */
+  CMP_ANNOUNCEMENT_REVOCATION = 2,
+  /**
+   * crlann: new CRLs (CMP_ANNOUNCED_CRL).
+   */
+  CMP_ANNOUNCEMENT_CRL = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum cmp_announcement_type cmp_announcement_type;
+#else
+typedef uint32_t cmp_announcement_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The DER outputs of an announcement, for cmp_announcement_output.
+ */
+enum cmp_announced
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * ckuann: the trust anchor being replaced.
+   */
+  CMP_ANNOUNCED_OLD_ROOT = 0,
+  /**
+   * ckuann: the new root certificate (newWithNew).
+   */
+  CMP_ANNOUNCED_NEW_ROOT = 1,
+  /**
+   * ckuann: the new key certified with the old one (newWithOld).
+   */
+  CMP_ANNOUNCED_NEW_WITH_OLD = 2,
+  /**
+   * ckuann: the old key certified with the new one (oldWithNew), if sent.
+   */
+  CMP_ANNOUNCED_OLD_WITH_NEW = 3,
+  /**
+   * cann: the announced certificate.
+   */
+  CMP_ANNOUNCED_CERTIFICATE = 4,
+  /**
+   * cann: its validated path, leaf first, anchor last.
+   */
+  CMP_ANNOUNCED_PATH = 5,
+  /**
+   * crlann: the CRLs (CertificateList DER each).
+   */
+  CMP_ANNOUNCED_CRL = 6,
+  /**
+   * rann: the serial number of the certificate (big-endian bytes of the
+   * DER INTEGER content).
+   */
+  CMP_ANNOUNCED_SERIAL = 7,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum cmp_announced cmp_announced;
+#else
+typedef uint32_t cmp_announced;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A validated announcement. Made by cmp_announcement_validate, freed by
+ * cmp_announcement_free.
+ */
+typedef struct cmp_announcement cmp_announcement;
+
+/**
  * A client configuration: credentials, the server's trust anchors, and
  * limits. Made by cmp_client_config_new, changed by the
  * cmp_client_config_set_* / _add_* functions, freed by
@@ -635,6 +771,12 @@ typedef uint32_t cmp_signature_format;
 typedef struct cmp_client_config cmp_client_config;
 
 /**
+ * Reassembles one CMP message from its CoAP blocks, in order. Made by
+ * cmp_coap_reassembler_new, freed by cmp_coap_reassembler_free.
+ */
+typedef struct cmp_coap_reassembler cmp_coap_reassembler;
+
+/**
  * Credentials that protect requests: a shared secret (MAC) or a signing
  * key with its certificate. Made by cmp_credential_new_mac or
  * cmp_credential_new_signature, freed by cmp_credential_free. A client
@@ -642,6 +784,17 @@ typedef struct cmp_client_config cmp_client_config;
  * right after cmp_client_config_new.
  */
 typedef struct cmp_credential cmp_credential;
+
+/**
+ * What decrypts keys the PKI generated or recovers for us: the MAC shared
+ * secret (password-based recipient info), or our private key with its
+ * certificate (key transport for RSA, key agreement for EC P-256/P-384).
+ * Made by cmp_envelope_key_new_password or
+ * cmp_envelope_key_new_private_key, freed by cmp_envelope_key_free. A
+ * transaction keeps its own copy, so the handle may be freed after the
+ * transaction has started.
+ */
+typedef struct cmp_envelope_key cmp_envelope_key;
 
 /**
  * A parsed PKIMessage. Made by cmp_message_parse, freed by
@@ -697,6 +850,159 @@ extern "C" {
  * Ownership: the string is static; do not free it. Never fails.
  */
 const char *cmp_version(void);
+
+/**
+ * Check the announcement message `msg` (DER PKIMessage) at `now` (Unix
+ * seconds) with the trust anchors, untrusted certificates, maximum time
+ * skew and limits of `config`: its signature must chain to a trust
+ * anchor, and what it announces must pass the checks of its type
+ * (RFC 9810 section 4.4 for a root key update). MAC-protected
+ * announcements are not accepted. On success `*out` owns the result.
+ * Errors: CMP_NULL_POINTER, CMP_USAGE (no trust anchors in `config`),
+ * CMP_NOT_AN_ANNOUNCEMENT and the other codes 600-616, and the codes of
+ * the message checks (CMP_DECODE, CMP_BAD_PROTECTION, ...).
+ */
+cmp_result cmp_announcement_validate(const cmp_client_config *config,
+                                     const uint8_t *msg,
+                                     size_t msg_len,
+                                     uint64_t now,
+                                     cmp_announcement **out);
+
+/**
+ * The type of a validated announcement (a cmp_announcement_type) in
+ * `*type`. Errors: CMP_NULL_POINTER.
+ */
+cmp_result cmp_announcement_get_type(const cmp_announcement *a, uint32_t *type);
+
+/**
+ * How many items output `which` (a cmp_announced) holds: 0 for an output
+ * of another announcement type. Errors: CMP_NULL_POINTER, CMP_USAGE.
+ */
+cmp_result cmp_announcement_output_count(const cmp_announcement *a, uint32_t which, size_t *count);
+
+/**
+ * Copy item `index` of output `which` (a cmp_announced) into `buf` by the
+ * output-buffer convention. Errors: CMP_NULL_POINTER, CMP_USAGE (bad
+ * `which`, `index` out of range), CMP_BUFFER_TOO_SMALL, CMP_ENCODE.
+ */
+cmp_result cmp_announcement_output(const cmp_announcement *a,
+                                   uint32_t which,
+                                   size_t index,
+                                   uint8_t *buf,
+                                   size_t cap,
+                                   size_t *len);
+
+/**
+ * For a rann: the PKIStatus (`*status`: 4 revocationWarning, 5
+ * revocationNotification), when the revocation takes effect and since
+ * when the certificate is considered bad (Unix seconds). Any output
+ * pointer may be NULL. Errors: CMP_NULL_POINTER (`a`), CMP_USAGE (not a
+ * rann).
+ */
+cmp_result cmp_announcement_revocation(const cmp_announcement *a,
+                                       int32_t *status,
+                                       uint64_t *will_be_revoked_at,
+                                       uint64_t *bad_since);
+
+/**
+ * Free an announcement; NULL is ignored.
+ */
+void cmp_announcement_free(cmp_announcement *a);
+
+/**
+ * The block size exponent SZX (0..6: 16 to 1024 bytes) of the largest
+ * block whose payload fits in `mtu` bytes after `overhead` bytes (IP,
+ * UDP, DTLS, CoAP header, token and options), into `*szx`.
+ * Errors: CMP_NULL_POINTER, CMP_COAP_MTU_TOO_SMALL.
+ */
+cmp_result cmp_coap_block_size_for_mtu(size_t mtu, size_t overhead, uint8_t *szx);
+
+/**
+ * How many blocks of size exponent `szx` a body of `body_len` bytes takes
+ * (an empty body is one empty block), into `*count`.
+ * Errors: CMP_NULL_POINTER, CMP_COAP_RESERVED_BLOCK_SIZE (szx > 6),
+ * CMP_COAP_BLOCK_NUMBER_TOO_LARGE.
+ */
+cmp_result cmp_coap_block_count(size_t body_len, uint8_t szx, size_t *count);
+
+/**
+ * Block `num` of `body` cut into blocks of size exponent `szx`: the
+ * Block1/Block2 option value to send (0 to 3 bytes) into `option` (room
+ * for CMP_COAP_BLOCK_OPTION_MAX bytes) with its length in `*option_len`,
+ * and the block's payload as `*payload_offset`/`*payload_len` into `body`
+ * (nothing is copied). Errors: CMP_NULL_POINTER,
+ * CMP_COAP_RESERVED_BLOCK_SIZE, CMP_COAP_BLOCK_NUMBER_TOO_LARGE, CMP_USAGE
+ * (`num` >= cmp_coap_block_count).
+ */
+cmp_result cmp_coap_block(const uint8_t *body,
+                          size_t body_len,
+                          uint8_t szx,
+                          uint32_t num,
+                          uint8_t *option,
+                          size_t *option_len,
+                          size_t *payload_offset,
+                          size_t *payload_len);
+
+/**
+ * Decode a Block1/Block2 option value (`len` 0..3 bytes) into its block
+ * number, "more" flag and size exponent. Any output pointer may be NULL.
+ * Errors: CMP_NULL_POINTER (`value` with `len` > 0),
+ * CMP_COAP_BLOCK_OPTION_TOO_LONG, CMP_COAP_RESERVED_BLOCK_SIZE.
+ */
+cmp_result cmp_coap_block_decode(const uint8_t *value,
+                                 size_t len,
+                                 uint32_t *num,
+                                 bool *more,
+                                 uint8_t *szx);
+
+/**
+ * A reassembler for bodies up to `max_total` bytes (use the configured
+ * maximum message size). On success `*out` owns it.
+ * Errors: CMP_NULL_POINTER.
+ */
+cmp_result cmp_coap_reassembler_new(size_t max_total, cmp_coap_reassembler **out);
+
+/**
+ * Add the block with Block option value `option` (`option_len` bytes) and
+ * `payload`. `*complete` becomes true with the last block (then read the
+ * message with cmp_coap_reassembler_body). While more are needed, the
+ * option value of the block to ask for next (Block2) or to expect
+ * (Block1) goes to `next` (room for CMP_COAP_BLOCK_OPTION_MAX bytes; may
+ * be NULL) with its length in `*next_len` (may be NULL). A rejected block
+ * changes nothing, so the right one may follow. Errors: CMP_NULL_POINTER,
+ * CMP_COAP_BLOCK_OPTION_TOO_LONG, CMP_COAP_RESERVED_BLOCK_SIZE,
+ * CMP_COAP_BLOCK_OUT_OF_ORDER, CMP_COAP_WRONG_BLOCK_LENGTH,
+ * CMP_COAP_BLOCK_SIZE_INCREASED, CMP_COAP_TOO_LARGE,
+ * CMP_COAP_ALREADY_COMPLETE, CMP_COAP_BLOCK_NUMBER_TOO_LARGE.
+ */
+cmp_result cmp_coap_reassembler_push(cmp_coap_reassembler *r,
+                                     const uint8_t *option,
+                                     size_t option_len,
+                                     const uint8_t *payload,
+                                     size_t payload_len,
+                                     bool *complete,
+                                     uint8_t *next,
+                                     size_t *next_len);
+
+/**
+ * Bytes received so far, the whole message once complete (0 for NULL).
+ */
+size_t cmp_coap_reassembler_received(const cmp_coap_reassembler *r);
+
+/**
+ * The reassembled message, by the output-buffer convention, once the last
+ * block has arrived. Errors: CMP_NULL_POINTER, CMP_USAGE (not complete),
+ * CMP_BUFFER_TOO_SMALL.
+ */
+cmp_result cmp_coap_reassembler_body(const cmp_coap_reassembler *r,
+                                     uint8_t *buf,
+                                     size_t cap,
+                                     size_t *len);
+
+/**
+ * Free a reassembler; NULL is ignored.
+ */
+void cmp_coap_reassembler_free(cmp_coap_reassembler *r);
 
 /**
  * A configuration with RFC 9483 defaults around `credential` (copied):
@@ -902,6 +1208,74 @@ cmp_result cmp_signing_key_sign(const cmp_signing_key *key,
 void cmp_signing_key_free(cmp_signing_key *key);
 
 /**
+ * An envelope key from a shared secret (the one of the MAC credential).
+ * The secret is copied. On success `*out` owns a new envelope key.
+ * Errors: CMP_NULL_POINTER, CMP_USAGE (empty secret).
+ */
+cmp_result cmp_envelope_key_new_password(const uint8_t *secret,
+                                         size_t secret_len,
+                                         cmp_envelope_key **out);
+
+/**
+ * An envelope key from a private key (PKCS#8, SEC1 or PKCS#1; PEM or DER)
+ * and its certificate (PEM or DER, exactly one), which names the
+ * recipient. Both buffers are copied. On success `*out` owns a new
+ * envelope key. Errors: CMP_NULL_POINTER, CMP_CRYPTO (not a usable key),
+ * CMP_DECODE (certificate), CMP_USAGE (empty certificate).
+ */
+cmp_result cmp_envelope_key_new_private_key(const uint8_t *key,
+                                            size_t key_len,
+                                            const uint8_t *cert,
+                                            size_t cert_len,
+                                            cmp_envelope_key **out);
+
+/**
+ * Free an envelope key; NULL is ignored.
+ */
+void cmp_envelope_key_free(cmp_envelope_key *key);
+
+/**
+ * Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) in which the
+ * PKI generates the key (central key generation, RFC 9483 section 4.1.6).
+ *
+ * `key_type` is the cmp_key_algorithm to ask for, or 0 to let the PKI
+ * choose. `subject` is an RFC 4514 name, NULL only for a kur; `old_cert`
+ * (PEM or DER) is required for a kur and ignored otherwise. `opener`
+ * decrypts the delivered key (copied). At CMP_EVENT_CERTIFICATE_ISSUED,
+ * CMP_OUTPUT_PRIVATE_KEY holds the key as PKCS#8 DER (load it with
+ * cmp_signing_key_from_bytes); the library has checked the KGA's signature
+ * on it and that it matches the certificate. Errors: CMP_NULL_POINTER,
+ * CMP_USAGE (bad kind, key_type or subject, missing old_cert), CMP_DECODE,
+ * CMP_CRYPTO, CMP_ENCODE.
+ */
+cmp_result cmp_transaction_new_central_keygen(const cmp_client_config *config,
+                                              uint32_t kind,
+                                              uint32_t key_type,
+                                              const char *subject,
+                                              const uint8_t *old_cert,
+                                              size_t old_cert_len,
+                                              const cmp_envelope_key *opener,
+                                              uint64_t now,
+                                              cmp_transaction **out);
+
+/**
+ * Start a key recovery request (krr) for the archived keys of `subject`
+ * (an RFC 4514 name, or NULL to send none and let the PKI go by the
+ * sender), decrypted with `opener` (copied), at `now` (Unix seconds).
+ *
+ * The response gives CMP_EVENT_KEYS_RECOVERED and completes the
+ * transaction; then CMP_OUTPUT_RECOVERED_CERT and CMP_OUTPUT_RECOVERED_KEY
+ * hold the certificates and their PKCS#8 DER keys, same index for one
+ * pair. Errors: CMP_NULL_POINTER, CMP_USAGE (bad subject), CMP_CRYPTO,
+ * CMP_ENCODE.
+ */
+cmp_result cmp_transaction_new_krr(const cmp_client_config *config,
+                                   const char *subject,
+                                   const cmp_envelope_key *opener,
+                                   uint64_t now,
+                                   cmp_transaction **out);
+
+/**
  * Parse DER bytes (copied) as a PKIMessage, with the default limits:
  * at most 1 MiB, nesting depth 4, 64 certificates. Nothing is verified
  * (see cmp_message_verify_mac). On success `*out` owns a new message
@@ -992,7 +1366,7 @@ cmp_result cmp_message_describe(const cmp_message *msg, char *buf, size_t cap, s
 void cmp_message_free(cmp_message *msg);
 
 /**
- * Start an ir, cr or kur (`kind`, a cmp_enroll_kind) for `new_key`, whose
+ * Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) for `new_key`, whose
  * possession is proven by signing the request (POP).
  *
  * `subject` is an RFC 4514 name ("CN=Device 1,O=Example"), or NULL for a

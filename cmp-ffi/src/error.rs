@@ -276,6 +276,22 @@ pub(crate) enum Failure {
     Usage(&'static str),
     /// The output buffer is too small.
     BufferTooSmall { needed: usize, given: usize },
+    /// An announcement failed its checks (600–616, or a core code).
+    Announce(cmp_core::announce::AnnounceError),
+    /// CoAP block framing failed (700–708).
+    Coap(cmp_core::transport::coap::CoapError),
+}
+
+impl From<cmp_core::announce::AnnounceError> for Failure {
+    fn from(e: cmp_core::announce::AnnounceError) -> Self {
+        Self::Announce(e)
+    }
+}
+
+impl From<cmp_core::transport::coap::CoapError> for Failure {
+    fn from(e: cmp_core::transport::coap::CoapError) -> Self {
+        Self::Coap(e)
+    }
 }
 
 impl From<cmp_core::Error> for Failure {
@@ -299,6 +315,12 @@ impl Failure {
             Self::Null(_) => cmp_result::CMP_NULL_POINTER,
             Self::Usage(_) => cmp_result::CMP_USAGE,
             Self::BufferTooSmall { .. } => cmp_result::CMP_BUFFER_TOO_SMALL,
+            Self::Announce(e) => {
+                cmp_result::from_code(u32::from(e.code())).unwrap_or(cmp_result::CMP_USAGE)
+            }
+            Self::Coap(e) => {
+                cmp_result::from_code(u32::from(e.code())).unwrap_or(cmp_result::CMP_USAGE)
+            }
         }
     }
 }
@@ -309,6 +331,8 @@ impl fmt::Display for Failure {
             Self::Core(e) => write!(f, "{e}"),
             Self::Null(what) => write!(f, "argument `{what}` is NULL"),
             Self::Usage(what) => write!(f, "API misuse: {what}"),
+            Self::Announce(e) => write!(f, "{e}"),
+            Self::Coap(e) => write!(f, "{e}"),
             Self::BufferTooSmall { needed, given } => {
                 write!(
                     f,

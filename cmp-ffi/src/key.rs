@@ -34,6 +34,26 @@ pub enum cmp_key_algorithm {
     CMP_KEY_ED25519 = 3,
     /// RSA 2048 bits, PKCS#1 v1.5 with SHA-256.
     CMP_KEY_RSA2048 = 4,
+    /// ML-DSA-44 (FIPS 204); cargo feature `ml-dsa` (on by default).
+    CMP_KEY_ML_DSA_44 = 5,
+    /// ML-DSA-65 (FIPS 204); cargo feature `ml-dsa` (on by default).
+    CMP_KEY_ML_DSA_65 = 6,
+    /// ML-DSA-87 (FIPS 204); cargo feature `ml-dsa` (on by default).
+    CMP_KEY_ML_DSA_87 = 7,
+}
+
+/// The key algorithm of a cmp_key_algorithm value.
+pub(crate) fn key_algorithm(value: u32) -> Result<KeyAlgorithm, Failure> {
+    Ok(match value {
+        1 => KeyAlgorithm::EcP256,
+        2 => KeyAlgorithm::EcP384,
+        3 => KeyAlgorithm::Ed25519,
+        4 => KeyAlgorithm::Rsa2048,
+        5 => KeyAlgorithm::MlDsa44,
+        6 => KeyAlgorithm::MlDsa65,
+        7 => KeyAlgorithm::MlDsa87,
+        _ => return Err(Failure::Usage("unknown cmp_key_algorithm")),
+    })
 }
 
 /// How a signing callback returns ECDSA signatures.
@@ -114,13 +134,7 @@ pub extern "C" fn cmp_signing_key_generate(
     guard(|| {
         // SAFETY: `out` is NULL or writable (contract of this function).
         unsafe { out_handle_clear(out)? };
-        let alg = match algorithm {
-            1 => KeyAlgorithm::EcP256,
-            2 => KeyAlgorithm::EcP384,
-            3 => KeyAlgorithm::Ed25519,
-            4 => KeyAlgorithm::Rsa2048,
-            _ => return Err(Failure::Usage("unknown cmp_key_algorithm")),
-        };
+        let alg = key_algorithm(algorithm)?;
         let key: Arc<dyn SigningKey> = Arc::new(PrivateKey::generate(alg)?);
         // SAFETY: `out` was checked by out_handle_clear.
         unsafe { out_handle(out, cmp_signing_key { key }) }

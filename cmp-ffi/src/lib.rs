@@ -14,17 +14,23 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 #![allow(non_camel_case_types)]
 
+mod announce;
+mod coap;
 mod config;
 mod credential;
 mod error;
 mod key;
+mod keygen;
 mod message;
 mod transaction;
 
+pub use announce::*;
+pub use coap::*;
 pub use config::*;
 pub use credential::*;
 pub use error::*;
 pub use key::*;
+pub use keygen::*;
 pub use message::*;
 pub use transaction::*;
 

@@ -1,4 +1,4 @@
-//! `cmp_transaction`: one client exchange (ir/cr/kur, p10cr, rr, genm).
+//! `cmp_transaction`: one client exchange (ir/cr/kur/ccr, p10cr, rr, genm).
 
 use std::ffi::c_char;
 use std::str::FromStr;
@@ -6,7 +6,7 @@ use std::str::FromStr;
 use cmp_core::asn1::{FailureBit, InfoValue, PkiStatusInfo};
 use cmp_core::client::{
     ClientEvent, ClientTransaction, Confirmation, EnrollKind, EnrollRequest, IssuedCertificate,
-    RevokeRequest,
+    RecoveredKeys, RevokeRequest,
 };
 use cmp_core::{Error, PeerFailure, Timestamp};
 use der::{Decode, Encode};
@@ -33,6 +33,9 @@ pub enum cmp_enroll_kind {
     /// Key update request: renew `old_cert` with a (new) key; the
     /// credential is normally the old certificate and its key.
     CMP_ENROLL_KUR = 2,
+    /// Cross-certification request (RFC 9810 section 5.3.11): a CA asks
+    /// this CA to certify its key; `subject` is the requesting CA's name.
+    CMP_ENROLL_CCR = 3,
 }
 
 /// What cmp_transaction_new_genm asks for.
@@ -66,6 +69,9 @@ pub enum cmp_event {
     CMP_EVENT_GENERAL_RESPONSE = 4,
     /// The transaction finished successfully.
     CMP_EVENT_COMPLETED = 5,
+    /// The key recovery response arrived (CMP_OUTPUT_RECOVERED_CERT and
+    /// CMP_OUTPUT_RECOVERED_KEY); the transaction is complete.
+    CMP_EVENT_KEYS_RECOVERED = 6,
 }
 
 /// The DER outputs of a transaction, for cmp_transaction_output.
@@ -82,6 +88,13 @@ pub enum cmp_output {
     CMP_OUTPUT_EXTRA_CERTS = 3,
     /// The InfoTypeAndValue items of a general response (DER each).
     CMP_OUTPUT_GENP_ITAV = 4,
+    /// The private key the PKI generated (central key generation), PKCS#8
+    /// DER (one item, or none for a key of our own).
+    CMP_OUTPUT_PRIVATE_KEY = 5,
+    /// The certificates of the recovered keys (krr), in the PKI's order.
+    CMP_OUTPUT_RECOVERED_CERT = 6,
+    /// The recovered private keys (krr), PKCS#8 DER, same order.
+    CMP_OUTPUT_RECOVERED_KEY = 7,
 }
 
 /// One client transaction. Made by a cmp_transaction_new_* function,
@@ -95,6 +108,7 @@ pub struct cmp_transaction {
     current: Option<Vec<u8>>,
     issued: Option<IssuedCertificate>,
     genp: Vec<Vec<u8>>,
+    recovered: Option<RecoveredKeys>,
     peer: Option<PeerFailure>,
 }
 
@@ -105,6 +119,7 @@ impl cmp_transaction {
             current: None,
             issued: None,
             genp: Vec::new(),
+            recovered: None,
             peer: None,
         }
     }
@@ -127,10 +142,10 @@ impl cmp_transaction {
                 Ok(cmp_event::CMP_EVENT_GENERAL_RESPONSE)
             }
             Ok(ClientEvent::Completed) => Ok(cmp_event::CMP_EVENT_COMPLETED),
-            // The C API starts no key recovery, so none can complete.
-            Ok(ClientEvent::KeysRecovered(_)) => Err(Failure::Core(Error::Usage(
-                "key recovery is not available through the C API",
-            ))),
+            Ok(ClientEvent::KeysRecovered(keys)) => {
+                self.recovered = Some(keys);
+                Ok(cmp_event::CMP_EVENT_KEYS_RECOVERED)
+            }
             Err(e) => {
                 if let Error::Peer(p) | Error::UnauthenticatedError(p) = &e {
                     self.peer = Some(p.clone());
@@ -141,7 +156,7 @@ impl cmp_transaction {
     }
 }
 
-fn finish_new(
+pub(crate) fn finish_new(
     out: *mut *mut cmp_transaction,
     tx: Result<ClientTransaction, Error>,
 ) -> Result<(), Failure> {
@@ -150,7 +165,7 @@ fn finish_new(
     unsafe { out_handle(out, cmp_transaction::new(tx)) }
 }
 
-/// Start an ir, cr or kur (`kind`, a cmp_enroll_kind) for `new_key`, whose
+/// Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) for `new_key`, whose
 /// possession is proven by signing the request (POP).
 ///
 /// `subject` is an RFC 4514 name ("CN=Device 1,O=Example"), or NULL for a
@@ -188,6 +203,7 @@ pub extern "C" fn cmp_transaction_new_enroll(
             0 => EnrollKind::Ir,
             1 => EnrollKind::Cr,
             2 => EnrollKind::Kur,
+            3 => EnrollKind::Ccr,
             _ => return Err(Failure::Usage("unknown cmp_enroll_kind")),
         };
         let subject = if subject.is_null() {
@@ -546,6 +562,8 @@ fn output_count(tx: &cmp_transaction, which: u32) -> Result<usize, Failure> {
         2 => issued.map_or(0, |i| i.ca_pubs.len()),
         3 => issued.map_or(0, |i| i.extra_certs.len()),
         4 => tx.genp.len(),
+        5 => usize::from(issued.is_some_and(|i| i.private_key.is_some())),
+        6 | 7 => tx.recovered.as_ref().map_or(0, |r| r.keys.len()),
         _ => return Err(Failure::Usage("unknown cmp_output")),
     })
 }
@@ -582,6 +600,28 @@ pub extern "C" fn cmp_transaction_output(
                     .ok_or(Failure::Usage("index out of range"))?;
                 // SAFETY: output-buffer convention (contract).
                 return unsafe { out_bytes(item, buf, cap, len) };
+            }
+            5 => {
+                let key = issued
+                    .and_then(|i| i.private_key.as_ref())
+                    .filter(|_| index == 0)
+                    .ok_or(Failure::Usage("index out of range"))?;
+                // SAFETY: output-buffer convention (contract).
+                return unsafe { out_bytes(key.as_bytes(), buf, cap, len) };
+            }
+            6 => tx
+                .recovered
+                .as_ref()
+                .and_then(|r| r.keys.get(index))
+                .map(|k| &k.cert),
+            7 => {
+                let key = tx
+                    .recovered
+                    .as_ref()
+                    .and_then(|r| r.keys.get(index))
+                    .ok_or(Failure::Usage("index out of range"))?;
+                // SAFETY: output-buffer convention (contract).
+                return unsafe { out_bytes(key.private_key.as_bytes(), buf, cap, len) };
             }
             _ => return Err(Failure::Usage("unknown cmp_output")),
         }

@@ -21,7 +21,7 @@ trap 'rm -rf "$work"' EXIT
 features=${CMP_FFI_FEATURES:-}
 cargo rustc -p cmp-ffi --lib --crate-type staticlib --profile size --no-default-features \
   ${features:+--features "$features"} --quiet
-lib=target/size/libcmp_ffi.a
+lib="${CARGO_TARGET_DIR:-target}/size/libcmp_ffi.a"
 algorithms="P-256 + PBM${features:+ + $features}"
 
 cflags=(-std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Os -ffunction-sections -fdata-sections -Iinclude)

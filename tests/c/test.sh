@@ -11,6 +11,13 @@
 #       the server (badPOP, cmp_transaction_peer_status); an ir signed with a
 #       certificate and key; against more mock servers with the options each
 #       needs
+#     - lifecycle: ccr, central key generation, krr (and its rejection), a
+#       wrong envelope password, ML-DSA-44 enrollment, argument errors;
+#       against the reference CA (`cmp serve`, cmp-cli) on loopback
+#     - coap_test: a message split into CoAP blocks and reassembled at every
+#       block size, and each CoAP error code (700-708)
+#     - announce_test: ckuann, cann, rann and crlann made by `cmp announce`,
+#       validated and read back; the announcement error paths
 #     - http_test (natively): the examples' HTTP client gives up at its
 #       deadline against silent and trickling servers, and at its buffer's
 #       end against an endless body
@@ -55,6 +62,11 @@ cargo rustc -p cmp-ffi --lib --crate-type staticlib --quiet
 lib="${CARGO_TARGET_DIR:-target}/debug/libcmp_ffi.a"
 [ -f "$lib" ]
 
+step "build cmp-cli (the reference CA for tests/c/lifecycle.c)"
+cargo build -p cmp-cli --quiet
+cmp_bin="${CARGO_TARGET_DIR:-target}/debug/cmp"
+[ -x "$cmp_bin" ]
+
 step "compile tests/c/*.c"
 cflags=(-std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -g -Iinclude)
 for src in tests/c/*.c; do
@@ -95,6 +107,50 @@ for run in "p10cr $mac_port" "poll $poll_port" "implicit $implicit_port" "reject
   step "flows: $flow under valgrind"
   "${vg[@]}" "$work/flows" "$pki" "$flow" "$port"
 done
+
+step "reference CA (cmp serve)"
+"$cmp_bin" serve --listen 127.0.0.1:0 --ref 1234 --secret pass:1234-5678 \
+  --root-out "$work/serve-root.pem" >"$work/serve.out" 2>"$work/serve.log" &
+pids+=("$!")
+serve_port=
+for _ in $(seq 100); do
+  serve_port=$(sed -n 's#^listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/serve.out")
+  [ -n "$serve_port" ] && [ -s "$work/serve-root.pem" ] && break
+  sleep 0.2
+done
+[ -n "$serve_port" ] || { cat "$work/serve.log" >&2; exit 1; }
+echo "cmp serve: pid ${pids[-1]} port $serve_port"
+
+step "lifecycle (ccr, central keygen, krr, ML-DSA) under valgrind"
+"${vg[@]}" "$work/lifecycle" "$work/serve-root.pem" "$serve_port"
+
+step "coap_test under valgrind"
+"${vg[@]}" "$work/coap_test" tests/vectors/ir-pbm.1.rsp.der
+
+step "announcements by cmp announce; announce_test under valgrind"
+ann="$work/ann"
+mkdir -p "$ann"
+signer=(--cert "$pki/server.crt" --key "$pki/server.key" --untrusted "$pki/ca.crt")
+"$cmp_bin" announce root-update "${signer[@]}" --root-cert "$pki/root.crt" --root-key "$pki/root.key" \
+  --keyout "$ann/newroot.key" --newwithnew "$ann/newwithnew.pem" --out "$ann/ckuann.der" >/dev/null
+"$cmp_bin" announce cert "${signer[@]}" --certin "$pki/issued.crt" --out "$ann/cann.der" >/dev/null
+date +%s >"$ann/rann.time"
+"$cmp_bin" announce revocation "${signer[@]}" --certin "$pki/issued.crt" --after 3600 \
+  --out "$ann/rann.der" >/dev/null
+openssl x509 -in "$ann/newwithnew.pem" -outform DER -out "$ann/newwithnew.der"
+openssl x509 -in "$pki/root.crt" -outform DER -out "$ann/root.der"
+openssl x509 -in "$pki/issued.crt" -outform DER -out "$ann/issued.der"
+cp tests/vectors/ir-sig.1.req.der "$ann/ir.der"
+# an empty CRL of the issuing CA, announced in a crlann
+touch "$ann/index.txt"
+echo 01 >"$ann/crlnumber"
+printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s/index.txt\ncrlnumber=%s/crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n' \
+  "$ann" "$ann" >"$ann/ca.cnf"
+openssl ca -gencrl -batch -keyfile "$pki/ca.key" -cert "$pki/ca.crt" -config "$ann/ca.cnf" \
+  -out "$ann/crl.pem" 2>/dev/null
+openssl crl -in "$ann/crl.pem" -outform DER -out "$ann/crl.der"
+"$cmp_bin" announce crl "${signer[@]}" --crlin "$ann/crl.pem" --out "$ann/crlann.der" >/dev/null
+"${vg[@]}" "$work/announce_test" "$pki" "$ann"
 
 step "http_test: the examples' HTTP client against silent, trickling and endless servers"
 "$work/http_test"

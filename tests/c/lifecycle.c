@@ -1,0 +1,382 @@
+/*
+ * The rest of the life cycle through the C API, against the reference CA
+ * (`cmp serve`, MAC reference 1234, secret 1234-5678) on 127.0.0.1:
+ *
+ *   ccr       cross-certification request for a CA key of our own: ccr,
+ *             ccp with a certificate of that key; certConf, pkiConf.
+ *   keygen    ir with central key generation (EC P-256): the PKI's key
+ *             arrives in CMP_OUTPUT_PRIVATE_KEY, decrypted with the shared
+ *             secret; it loads as a signing key whose public key is the
+ *             certificate's; certConf, pkiConf.
+ *   krr       key recovery of that subject: CMP_EVENT_KEYS_RECOVERED with
+ *             exactly the key and certificate of the keygen step.
+ *   krr-none  key recovery of a subject without archived keys: the server's
+ *             rejection (badCertId) as CMP_PEER_ERROR.
+ *   wrong-pw  central key generation with a wrong envelope password: the
+ *             key does not open, the certConf rejects the certificate, and
+ *             the pkiConf ends the transaction with CMP_KEY_DECRYPT_FAILED.
+ *   ml-dsa    ir for an ML-DSA-44 key with a signature POP.
+ *   usage     argument errors of the new functions.
+ *
+ * usage: lifecycle ROOT_PEM PORT   (ROOT_PEM: `cmp serve --root-out`)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmp.h"
+#include "http.h"
+
+static uint8_t response[1 << 17];
+static int port;
+static uint8_t root_pem[16384];
+static size_t root_pem_len;
+
+static uint64_t now(void) { return (uint64_t)time(NULL); }
+
+static int fail(const char *what, cmp_result rc) {
+  char msg[512];
+  cmp_last_error_message(msg, sizeof msg);
+  fprintf(stderr, "%s failed: %s (%u): %s\n", what, cmp_result_name(rc), (unsigned)rc, msg);
+  return -1;
+}
+
+#define CHECK(call)                                                            \
+  do {                                                                         \
+    cmp_result rc_ = (call);                                                   \
+    if (rc_ != CMP_OK) return fail(#call, rc_);                                \
+  } while (0)
+
+#define EXPECT(cond)                                                           \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);      \
+      return -1;                                                               \
+    }                                                                          \
+  } while (0)
+
+static const char *ref = "1234", *secret = "1234-5678";
+
+/* A MAC configuration that trusts the reference CA's root (for the KGA's
+ * signature on delivered keys). */
+static int mac_config(cmp_client_config **config) {
+  cmp_credential *cred = NULL;
+  CHECK(cmp_credential_new_mac((const uint8_t *)ref, strlen(ref), (const uint8_t *)secret,
+                               strlen(secret), &cred));
+  cmp_result rc = cmp_client_config_new(cred, config);
+  cmp_credential_free(cred);
+  if (rc != CMP_OK) return fail("cmp_client_config_new", rc);
+  CHECK(cmp_client_config_add_trust_anchors(*config, root_pem, root_pem_len));
+  return 0;
+}
+
+/* The body type of DER bytes. */
+static cmp_body_type body_of(const uint8_t *der, size_t len) {
+  cmp_message *m = NULL;
+  cmp_body_type type = (cmp_body_type)-1;
+  if (cmp_message_parse(der, len, &m) != CMP_OK || cmp_message_body_type(m, &type, NULL) != CMP_OK)
+    type = (cmp_body_type)-1;
+  cmp_message_free(m);
+  return type;
+}
+
+/* Send the queued request (must be a `want`), feed the answer. */
+static int exchange(cmp_transaction *tx, cmp_body_type want, cmp_result *rc, cmp_event *ev) {
+  const uint8_t *req;
+  size_t req_len, rsp_len;
+  CHECK(cmp_transaction_next_request(tx, &req, &req_len));
+  EXPECT(req != NULL && req_len > 0);
+  EXPECT(body_of(req, req_len) == want);
+  if (http_post(port, req, req_len, response, sizeof response, &rsp_len) != 0)
+    return fail("HTTP exchange", CMP_USAGE);
+  *ev = (cmp_event)99;
+  *rc = cmp_transaction_handle_response(tx, response, rsp_len, now(), ev);
+  return 0;
+}
+
+static int step(cmp_transaction *tx, cmp_body_type want, cmp_event want_ev) {
+  cmp_result rc;
+  cmp_event ev;
+  if (exchange(tx, want, &rc, &ev) != 0) return -1;
+  if (rc != CMP_OK) return fail("cmp_transaction_handle_response", rc);
+  EXPECT(ev == want_ev);
+  return 0;
+}
+
+static int confirm(cmp_transaction *tx) {
+  cmp_event ev = (cmp_event)99;
+  CHECK(cmp_transaction_confirm(tx, now(), &ev));
+  EXPECT(ev == CMP_EVENT_CONTINUE);
+  if (step(tx, CMP_BODY_CERTCONF, CMP_EVENT_COMPLETED) != 0) return -1;
+  EXPECT(cmp_transaction_is_finished(tx) && cmp_transaction_is_completed(tx));
+  return 0;
+}
+
+/* Output `which` item `index` into buf. */
+static int output(const cmp_transaction *tx, cmp_output which, size_t index, uint8_t *buf,
+                  size_t cap, size_t *len) {
+  CHECK(cmp_transaction_output(tx, which, index, buf, cap, len));
+  EXPECT(*len > 0);
+  return 0;
+}
+
+/* Whether `needle` occurs in `hay`. */
+static int contains(const uint8_t *hay, size_t hay_len, const uint8_t *needle, size_t len) {
+  for (size_t i = 0; len > 0 && i + len <= hay_len; i++)
+    if (memcmp(hay + i, needle, len) == 0) return 1;
+  return 0;
+}
+
+/* Whether the SPKI of `key` occurs in the DER certificate `cert`. */
+static int key_in_cert(const cmp_signing_key *key, const uint8_t *cert, size_t cert_len) {
+  static uint8_t spki[8192];
+  size_t spki_len = 0;
+  CHECK(cmp_signing_key_public_key(key, spki, sizeof spki, &spki_len));
+  EXPECT(spki_len > 0 && contains(cert, cert_len, spki, spki_len));
+  return 0;
+}
+
+/* An enrollment of a key of our own, issued and confirmed. */
+static int enroll_own(cmp_enroll_kind kind, cmp_body_type req, cmp_key_algorithm alg,
+                      const char *subject) {
+  static uint8_t cert[16384];
+  size_t cert_len, n;
+  cmp_client_config *config = NULL;
+  cmp_signing_key *key = NULL;
+  cmp_transaction *tx = NULL;
+  int ok = -1;
+  if (mac_config(&config) != 0) goto out;
+  if (cmp_signing_key_generate(alg, &key) != CMP_OK) {
+    fail("cmp_signing_key_generate", CMP_CRYPTO);
+    goto out;
+  }
+  if (cmp_transaction_new_enroll(config, kind, key, subject, NULL, 0, now(), &tx) != CMP_OK) {
+    fail("cmp_transaction_new_enroll", CMP_USAGE);
+    goto out;
+  }
+  if (step(tx, req, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
+  if (cmp_transaction_output_count(tx, CMP_OUTPUT_PRIVATE_KEY, &n) != CMP_OK || n != 0) goto out;
+  if (output(tx, CMP_OUTPUT_CERTIFICATE, 0, cert, sizeof cert, &cert_len) != 0) goto out;
+  if (key_in_cert(key, cert, cert_len) != 0) goto out;
+  if (confirm(tx) != 0) goto out;
+  ok = 0;
+out:
+  cmp_transaction_free(tx);
+  cmp_signing_key_free(key);
+  cmp_client_config_free(config);
+  return ok;
+}
+
+static const char *keygen_subject = "CN=C Keygen Device,O=Example";
+static uint8_t keygen_key[8192], keygen_cert[8192];
+static size_t keygen_key_len, keygen_cert_len;
+
+static int keygen(void) {
+  size_t n;
+  cmp_client_config *config = NULL;
+  cmp_envelope_key *opener = NULL;
+  cmp_transaction *tx = NULL;
+  cmp_signing_key *key = NULL;
+  int ok = -1;
+  if (mac_config(&config) != 0) goto out;
+  if (cmp_envelope_key_new_password((const uint8_t *)secret, strlen(secret), &opener) != CMP_OK)
+    goto out;
+  if (cmp_transaction_new_central_keygen(config, CMP_ENROLL_IR, CMP_KEY_EC_P256, keygen_subject,
+                                         NULL, 0, opener, now(), &tx) != CMP_OK) {
+    fail("cmp_transaction_new_central_keygen", CMP_USAGE);
+    goto out;
+  }
+  cmp_envelope_key_free(opener); /* the transaction keeps its own copy */
+  opener = NULL;
+  if (step(tx, CMP_BODY_IR, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
+  if (cmp_transaction_output_count(tx, CMP_OUTPUT_PRIVATE_KEY, &n) != CMP_OK || n != 1) goto out;
+  if (output(tx, CMP_OUTPUT_PRIVATE_KEY, 0, keygen_key, sizeof keygen_key, &keygen_key_len) != 0)
+    goto out;
+  if (output(tx, CMP_OUTPUT_CERTIFICATE, 0, keygen_cert, sizeof keygen_cert, &keygen_cert_len) !=
+      0)
+    goto out;
+  if (cmp_signing_key_from_bytes(keygen_key, keygen_key_len, &key) != CMP_OK) {
+    fail("cmp_signing_key_from_bytes (delivered key)", CMP_CRYPTO);
+    goto out;
+  }
+  if (key_in_cert(key, keygen_cert, keygen_cert_len) != 0) goto out;
+  if (confirm(tx) != 0) goto out;
+  ok = 0;
+out:
+  cmp_signing_key_free(key);
+  cmp_transaction_free(tx);
+  cmp_envelope_key_free(opener);
+  cmp_client_config_free(config);
+  return ok;
+}
+
+static int krr(void) {
+  static uint8_t buf[8192];
+  size_t n, len;
+  cmp_client_config *config = NULL;
+  cmp_envelope_key *opener = NULL;
+  cmp_transaction *tx = NULL;
+  int ok = -1;
+  if (mac_config(&config) != 0) goto out;
+  if (cmp_envelope_key_new_password((const uint8_t *)secret, strlen(secret), &opener) != CMP_OK)
+    goto out;
+  if (cmp_transaction_new_krr(config, keygen_subject, opener, now(), &tx) != CMP_OK) {
+    fail("cmp_transaction_new_krr", CMP_USAGE);
+    goto out;
+  }
+  if (step(tx, CMP_BODY_KRR, CMP_EVENT_KEYS_RECOVERED) != 0) goto out;
+  if (!cmp_transaction_is_finished(tx) || !cmp_transaction_is_completed(tx)) goto out;
+  if (cmp_transaction_output_count(tx, CMP_OUTPUT_RECOVERED_KEY, &n) != CMP_OK || n != 1) goto out;
+  if (cmp_transaction_output_count(tx, CMP_OUTPUT_RECOVERED_CERT, &n) != CMP_OK || n != 1)
+    goto out;
+  if (output(tx, CMP_OUTPUT_RECOVERED_KEY, 0, buf, sizeof buf, &len) != 0) goto out;
+  if (len != keygen_key_len || memcmp(buf, keygen_key, len) != 0) {
+    fprintf(stderr, "krr: the recovered key is not the generated one\n");
+    goto out;
+  }
+  if (output(tx, CMP_OUTPUT_RECOVERED_CERT, 0, buf, sizeof buf, &len) != 0) goto out;
+  if (len != keygen_cert_len || memcmp(buf, keygen_cert, len) != 0) {
+    fprintf(stderr, "krr: the recovered certificate is not the issued one\n");
+    goto out;
+  }
+  if (cmp_transaction_output(tx, CMP_OUTPUT_RECOVERED_KEY, 1, buf, sizeof buf, &len) !=
+      CMP_USAGE)
+    goto out;
+  ok = 0;
+out:
+  cmp_transaction_free(tx);
+  cmp_envelope_key_free(opener);
+  cmp_client_config_free(config);
+  return ok;
+}
+
+static int krr_none(void) {
+  cmp_client_config *config = NULL;
+  cmp_envelope_key *opener = NULL;
+  cmp_transaction *tx = NULL;
+  cmp_result rc;
+  cmp_event ev;
+  int32_t status = -1;
+  uint32_t fail_info = 0;
+  int ok = -1;
+  if (mac_config(&config) != 0) goto out;
+  if (cmp_envelope_key_new_password((const uint8_t *)secret, strlen(secret), &opener) != CMP_OK)
+    goto out;
+  if (cmp_transaction_new_krr(config, "CN=Nobody Archived", opener, now(), &tx) != CMP_OK) goto out;
+  if (exchange(tx, CMP_BODY_KRR, &rc, &ev) != 0) goto out;
+  if (rc != CMP_PEER_ERROR) {
+    fprintf(stderr, "krr-none: got %s, expected CMP_PEER_ERROR\n", cmp_result_name(rc));
+    goto out;
+  }
+  if (cmp_transaction_peer_status(tx, &status, &fail_info) != CMP_OK) goto out;
+  if (status != 2 || !(fail_info & (1u << 4))) { /* rejection, badCertId */
+    fprintf(stderr, "krr-none: status %d fail_info %#x\n", (int)status, (unsigned)fail_info);
+    goto out;
+  }
+  if (!cmp_transaction_is_finished(tx) || cmp_transaction_is_completed(tx)) goto out;
+  ok = 0;
+out:
+  cmp_transaction_free(tx);
+  cmp_envelope_key_free(opener);
+  cmp_client_config_free(config);
+  return ok;
+}
+
+static int wrong_password(void) {
+  const char *wrong = "not-the-secret";
+  cmp_client_config *config = NULL;
+  cmp_envelope_key *opener = NULL;
+  cmp_transaction *tx = NULL;
+  cmp_result rc;
+  cmp_event ev;
+  int ok = -1;
+  if (mac_config(&config) != 0) goto out;
+  if (cmp_envelope_key_new_password((const uint8_t *)wrong, strlen(wrong), &opener) != CMP_OK)
+    goto out;
+  if (cmp_transaction_new_central_keygen(config, CMP_ENROLL_CR, 0, "CN=C Wrong Password", NULL, 0,
+                                         opener, now(), &tx) != CMP_OK)
+    goto out;
+  if (exchange(tx, CMP_BODY_CR, &rc, &ev) != 0) goto out;
+  /* The key does not open: the transaction rejects the certificate in its
+   * certConf by itself (event CONTINUE), and ends with the error. */
+  if (rc != CMP_OK || ev != CMP_EVENT_CONTINUE) {
+    fprintf(stderr, "wrong-pw: %s, event %u\n", cmp_result_name(rc), (unsigned)ev);
+    goto out;
+  }
+  if (exchange(tx, CMP_BODY_CERTCONF, &rc, &ev) != 0) goto out;
+  if (rc != CMP_KEY_DECRYPT_FAILED || !cmp_transaction_is_finished(tx) ||
+      cmp_transaction_is_completed(tx)) {
+    fprintf(stderr, "wrong-pw: %s after pkiConf\n", cmp_result_name(rc));
+    goto out;
+  }
+  ok = 0;
+out:
+  cmp_transaction_free(tx);
+  cmp_envelope_key_free(opener);
+  cmp_client_config_free(config);
+  return ok;
+}
+
+static int usage_errors(void) {
+  cmp_client_config *config = NULL;
+  cmp_envelope_key *opener = (cmp_envelope_key *)1;
+  cmp_transaction *tx = (cmp_transaction *)1;
+  if (mac_config(&config) != 0) return -1;
+  int ok = -1;
+  if (cmp_envelope_key_new_password(NULL, 0, &opener) != CMP_USAGE || opener != NULL) goto out;
+  if (cmp_envelope_key_new_private_key((const uint8_t *)"x", 1, NULL, 0, &opener) != CMP_USAGE)
+    goto out;
+  if (cmp_envelope_key_new_password((const uint8_t *)secret, strlen(secret), &opener) != CMP_OK)
+    goto out;
+  if (cmp_transaction_new_central_keygen(config, CMP_ENROLL_IR, 99, "CN=X", NULL, 0, opener, now(),
+                                         &tx) != CMP_USAGE ||
+      tx != NULL)
+    goto out;
+  if (cmp_transaction_new_central_keygen(config, 9, 0, "CN=X", NULL, 0, opener, now(), &tx) !=
+      CMP_USAGE)
+    goto out;
+  if (cmp_transaction_new_central_keygen(config, CMP_ENROLL_KUR, 0, NULL, NULL, 0, opener, now(),
+                                         &tx) != CMP_USAGE)
+    goto out;
+  if (cmp_transaction_new_central_keygen(config, CMP_ENROLL_IR, 0, "CN=X", NULL, 0, NULL, now(),
+                                         &tx) != CMP_NULL_POINTER)
+    goto out;
+  if (cmp_transaction_new_krr(config, "not a name", opener, now(), &tx) != CMP_USAGE) goto out;
+  if (cmp_transaction_new_enroll(config, 4, NULL, "CN=X", NULL, 0, now(), &tx) !=
+      CMP_NULL_POINTER)
+    goto out;
+  ok = 0;
+out:
+  cmp_envelope_key_free(opener);
+  cmp_client_config_free(config);
+  return ok;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: lifecycle ROOT_PEM PORT\n");
+    return 2;
+  }
+  FILE *f = fopen(argv[1], "rb");
+  if (!f) return 2;
+  root_pem_len = fread(root_pem, 1, sizeof root_pem, f);
+  fclose(f);
+  port = atoi(argv[2]);
+  int failed = 0;
+#define RUN(name, call)                                                        \
+  do {                                                                         \
+    int ok_ = (call);                                                          \
+    printf("%s: %s\n", name, ok_ == 0 ? "ok" : "FAILED");                      \
+    failed |= ok_ != 0;                                                        \
+  } while (0)
+  RUN("ccr", enroll_own(CMP_ENROLL_CCR, CMP_BODY_CCR, CMP_KEY_EC_P256, "CN=C Cross CA,O=Example"));
+  RUN("keygen", keygen());
+  RUN("krr", krr());
+  RUN("krr-none", krr_none());
+  RUN("wrong-pw", wrong_password());
+  RUN("ml-dsa", enroll_own(CMP_ENROLL_IR, CMP_BODY_IR, CMP_KEY_ML_DSA_44, "CN=C ML-DSA Device"));
+  RUN("usage", usage_errors());
+  return failed;
+}
