@@ -35,7 +35,10 @@ fn split_url(url: &str) -> (String, String) {
         .strip_prefix("http://")
         .unwrap_or_else(|| panic!("only http:// URLs: {url}"));
     match rest.find('/') {
-        Some(i) => (rest[..i].to_string(), rest[i..].to_string()),
+        Some(i) => {
+            let (addr, path) = rest.split_at(i);
+            (addr.to_string(), path.to_string())
+        }
         None => (rest.to_string(), "/".to_string()),
     }
 }
@@ -57,7 +60,7 @@ fn post(addr: &str, path: &str, body: &[u8]) -> Result<Vec<u8>, String> {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .ok_or("no end of headers")?;
-    let head = String::from_utf8_lossy(&resp[..split]).to_string();
+    let head = String::from_utf8_lossy(resp.get(..split).unwrap_or_default()).to_string();
     if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
         return Err(head.lines().next().unwrap_or_default().to_string());
     }

@@ -259,7 +259,8 @@ pub fn sweep_name(size: usize) -> String {
 pub fn ensure_data() -> PathBuf {
     let dir = data_dir();
     std::fs::create_dir_all(&dir).unwrap();
-    let mut items: Vec<(String, Box<dyn Fn() -> Vec<u8>>)> = vec![
+    type Make = Box<dyn Fn() -> Vec<u8>>;
+    let mut items: Vec<(String, Make)> = vec![
         ("genp-cacerts".into(), Box::new(make_genp_cacerts)),
         ("rp-large".into(), Box::new(|| make_rp(LARGE_RP_ENTRIES))),
         (
