@@ -5,6 +5,7 @@
 //! the cryptographic operations it performs.
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     missing_docs,
     clippy::unwrap_used,
@@ -12,6 +13,9 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
+
+pub mod floor;
+pub use floor::Floor;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
