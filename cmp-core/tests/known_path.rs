@@ -184,3 +184,58 @@ fn the_client_validates_the_server_path_once_per_transaction() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_responder_validates_the_client_path_once_per_transaction() {
+    let counter = Arc::new(Counting::default());
+    let mut config = responder_config();
+    config.provider = counter.clone();
+    let store = Arc::new(cmp_core::server::MemoryStore::default());
+    config.store = store.clone();
+    let responder = Responder::new(config);
+    let mut tx = ClientTransaction::start_ir(sig_client(), ir_request(), now()).unwrap();
+    let (run, result) = drive(&mut tx, &responder, now(), issue_fixed);
+    result.unwrap();
+    let bodies: Vec<BodyType> = run.replies.iter().map(|r| r.body).collect();
+    assert_eq!(bodies, [BodyType::Ip, BodyType::PkiConf]);
+    // ir: its signature, the client's path (2) and the POP; certConf: its
+    // signature only
+    assert_eq!(counter.0.load(Ordering::Relaxed), 5);
+    let tid = <cmp_core::asn1::PkiMessage as der::Decode>::from_der(&run.requests[0])
+        .unwrap()
+        .header
+        .transaction_id
+        .unwrap();
+    let record = cmp_core::server::TransactionStore::get(store.as_ref(), tid.as_bytes(), now())
+        .unwrap()
+        .unwrap();
+    let record = cmp_core::server::TransactionRecord::from_bytes(&record).unwrap();
+    assert_eq!(
+        record.signer_path,
+        Some(vec![cert("ee.crt"), cert("ca.crt"), cert("root.crt")])
+    );
+}
+
+#[test]
+fn a_record_without_a_signer_path_still_decodes() {
+    use cmp_core::server::TransactionRecord;
+    use der::asn1::OctetString;
+    let record = TransactionRecord {
+        phase: 3,
+        last_nonce: OctetString::new(vec![1; 16]).unwrap(),
+        request: OctetString::new(vec![2; 4]).unwrap(),
+        cert_req_id: 0,
+        issued: None,
+        polls: 3,
+        signer_path: None,
+    };
+    let bytes = record.to_bytes().unwrap();
+    assert_eq!(TransactionRecord::from_bytes(&bytes).unwrap(), record);
+    let with_path = TransactionRecord {
+        signer_path: Some(vec![cert("ee.crt"), cert("ca.crt")]),
+        ..record.clone()
+    };
+    let longer = with_path.to_bytes().unwrap();
+    assert!(longer.len() > bytes.len());
+    assert_eq!(TransactionRecord::from_bytes(&longer).unwrap(), with_path);
+}

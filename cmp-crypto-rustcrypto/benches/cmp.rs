@@ -104,8 +104,8 @@ fn protection(c: &mut Criterion) {
 fn transaction(c: &mut Criterion) {
     let mut g = c.benchmark_group("transaction");
     g.sampling_mode(SamplingMode::Flat);
-    for (name, sig) in [("mac", false), ("sig", true)] {
-        let fixture = Fixture::new(sig, provider(), None);
+    for name in ["mac", "mac500", "sig"] {
+        let fixture = Fixture::for_case(name, provider());
         assert_eq!(fixture.run().len(), 4);
         g.bench_function(name, |b| b.iter(|| fixture.run()));
     }
@@ -119,6 +119,7 @@ fn floor(c: &mut Criterion) {
     g.sampling_mode(SamplingMode::Flat);
     let f = Floor::new();
     g.bench_function("mac", |b| b.iter(|| f.mac()));
+    g.bench_function("mac500", |b| b.iter(|| f.mac500()));
     g.bench_function("sig", |b| b.iter(|| f.sig()));
     g.finish();
 }

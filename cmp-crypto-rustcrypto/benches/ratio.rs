@@ -29,9 +29,9 @@ fn main() {
         .unwrap_or(40)
         .max(1);
     let floor = Floor::new();
-    for (case, sig) in [("mac", false), ("sig", true)] {
-        let fixture = Fixture::new(sig, provider(), None);
-        let run_floor = || if sig { floor.sig() } else { floor.mac() };
+    for case in ["mac", "mac500", "sig"] {
+        let fixture = Fixture::for_case(case, provider());
+        let run_floor = || floor.case(case);
         // warm-up
         fixture.run();
         run_floor();

@@ -75,6 +75,7 @@ struct CertOp {
 pub struct Floor {
     p: RustCryptoProvider,
     mac_ops: Vec<MacOp>,
+    mac500_ops: Vec<MacOp>,
     pop: SigOp,
     sig_ops: Vec<SigOp>,
     cert_ops: Vec<CertOp>,
@@ -96,6 +97,11 @@ impl Floor {
         let p = RustCryptoProvider;
         let wire = Fixture::new(false, provider(), None).run();
         let mac_ops = wire.iter().map(|m| MacOp::of(m)).collect();
+        let mac500_ops = Fixture::for_case("mac500", provider())
+            .run()
+            .iter()
+            .map(|m| MacOp::of(m))
+            .collect();
         let ir = ParsedMessage::decode(&wire[0], &Limits::DEFAULT).unwrap();
         let PkiBody::Ir(reqs) = ir.body() else {
             panic!("not an ir")
@@ -150,6 +156,7 @@ impl Floor {
         Self {
             p,
             mac_ops,
+            mac500_ops,
             pop,
             sig_ops,
             cert_ops,
@@ -163,7 +170,25 @@ impl Floor {
 
     /// The MAC transaction's floor.
     pub fn mac(&self) {
-        for op in &self.mac_ops {
+        self.mac_with(&self.mac_ops);
+    }
+
+    /// The floor of the MAC transaction with OpenSSL's PBM parameters.
+    pub fn mac500(&self) {
+        self.mac_with(&self.mac500_ops);
+    }
+
+    /// The floor of a transaction case (see [`Fixture::for_case`]).
+    pub fn case(&self, case: &str) {
+        match case {
+            "sig" => self.sig(),
+            "mac500" => self.mac500(),
+            _ => self.mac(),
+        }
+    }
+
+    fn mac_with(&self, ops: &[MacOp]) {
+        for op in ops {
             for _ in 0..2 {
                 let k = self
                     .p

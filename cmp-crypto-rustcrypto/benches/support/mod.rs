@@ -373,6 +373,27 @@ impl Fixture {
         }
     }
 
+    /// The fixture of a transaction case: `mac` (our default PBM, 10,000
+    /// iterations both ways), `mac500` (OpenSSL 3.0's default PBM parameters
+    /// from the client, replies MAC-protected with 500 iterations too) or
+    /// `sig`.
+    pub fn for_case(case: &str, provider: Arc<dyn CryptoProvider>) -> Self {
+        let mut f = Self::new(case == "sig", provider.clone(), None);
+        if case == "mac500" {
+            let mut client = mac_client(provider.clone());
+            client.protector = Protector::Mac {
+                reference: REF.to_vec(),
+                secret: SECRET.to_vec(),
+                scheme: PBM_OPENSSL_DEFAULT,
+            };
+            f.client = Arc::new(client);
+            let mut config = f.responder.config().clone();
+            config.reply_mac_iterations = Some(500);
+            f.responder = Responder::new(config);
+        }
+        f
+    }
+
     /// One ir → ip → certConf → pkiConf; returns the request and reply
     /// bytes in order.
     pub fn run(&self) -> Vec<Vec<u8>> {
