@@ -129,6 +129,10 @@ pub(crate) struct ServeArgs {
     /// seconds; expired ones are swept (an unconfirmed certificate is revoked)
     #[arg(long, value_name = "SECS", default_value_t = TRANSACTION_LIFETIME_SECS)]
     transaction_lifetime: u64,
+    /// Iteration count of the PBM / PBMAC1 protection of replies to
+    /// MAC-protected requests (default 10000)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(100..=100_000))]
+    reply_mac_iterations: Option<u32>,
     /// Exit after answering N HTTP requests
     #[arg(long, value_name = "N")]
     max_requests: Option<u64>,
@@ -197,6 +201,8 @@ pub(crate) struct ServerConfig {
     pub(crate) spool: Option<PathBuf>,
     /// The root CA key update offered to genm rootCaKeyUpdate.
     pub(crate) root_update: Option<RootCaKeyUpdateContent>,
+    /// PBM / PBMAC1 iteration count of MAC-protected replies (10,000).
+    pub(crate) reply_mac_iterations: Option<u32>,
 }
 
 #[allow(dead_code)] // in-process use (tests, the README's demo)
@@ -220,6 +226,7 @@ impl ServerConfig {
             transaction_lifetime: TRANSACTION_LIFETIME_SECS,
             spool: None,
             root_update: None,
+            reply_mac_iterations: None,
         }
     }
 }
@@ -286,6 +293,7 @@ impl ServerConfig {
                 Some(p) => Some(read_root_update(p)?),
                 None => None,
             },
+            reply_mac_iterations: args.reply_mac_iterations,
         })
     }
 }
@@ -429,6 +437,7 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let store: Arc<dyn TransactionStore> = backend.transactions();
     let mut rc = ResponderConfig::new(Arc::new(RustCryptoProvider), store);
     rc.transaction_lifetime = config.transaction_lifetime.max(1);
+    rc.reply_mac_iterations = config.reply_mac_iterations;
     if !config.secrets.is_empty() {
         let mut table = StaticSecrets::default();
         for (reference, secret) in &config.secrets {

@@ -483,6 +483,27 @@ pub fn validate_chain(
     opts: &ValidationOptions,
     provider: &dyn CryptoProvider,
 ) -> Result<ValidatedPath> {
+    validate_chain_with_known(leaf, extra, store, now, opts, provider, &[])
+}
+
+/// [`validate_chain`], skipping the signature check of any link (certificate,
+/// its issuer) that follows each other in `known`, a path (leaf first) whose
+/// signatures were already verified, e.g. the signer's path validated for an
+/// earlier message of the same transaction.
+///
+/// A certificate's signature is a fixed function of the certificate and
+/// its issuer's key, so the result is the same as [`validate_chain`]'s;
+/// everything else (validity at `now`, extensions, usage, path constraints,
+/// the work limit) is checked as there.
+pub fn validate_chain_with_known(
+    leaf: &Certificate,
+    extra: &[Certificate],
+    store: &TrustStore,
+    now: Timestamp,
+    opts: &ValidationOptions,
+    provider: &dyn CryptoProvider,
+    known: &[Certificate],
+) -> Result<ValidatedPath> {
     if store.is_empty() {
         return Err(untrusted(NO_ANCHORS));
     }
@@ -571,7 +592,12 @@ pub fn validate_chain(
             return Err(untrusted(WORK_LIMIT));
         }
         checks += 1;
-        if let Err(e) = verify_certificate_signature(current, candidate.cert, provider) {
+        let verified_before = known
+            .windows(2)
+            .any(|w| matches!(w, [c, i] if c == current && i == candidate.cert));
+        if !verified_before
+            && let Err(e) = verify_certificate_signature(current, candidate.cert, provider)
+        {
             failure.record(depth, e);
             continue;
         }

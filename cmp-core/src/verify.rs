@@ -13,7 +13,7 @@ use crate::limits::Limits;
 use crate::message::ParsedMessage;
 use crate::protection::{self, ProtectionKind};
 use crate::time::Timestamp;
-use crate::trust::{TrustStore, ValidationOptions, validate_chain};
+use crate::trust::{TrustStore, ValidationOptions, validate_chain_with_known};
 
 /// What a receiver accepts as protection.
 #[derive(Clone, Copy, Debug)]
@@ -71,6 +71,26 @@ pub fn authenticate(
     provider: &dyn CryptoProvider,
     limits: &Limits,
 ) -> Result<Authenticated> {
+    authenticate_with_known(msg, policy, now, provider, limits, None)
+}
+
+/// [`authenticate`], given how an earlier message of the same transaction
+/// was authenticated: certificate signatures on that message's validated
+/// signer path are not verified again (see
+/// [`crate::trust::validate_chain_with_known`]). The message's own
+/// protection is always verified, and the path is always checked at `now`.
+pub fn authenticate_with_known(
+    msg: &ParsedMessage,
+    policy: &ProtectionPolicy<'_>,
+    now: Timestamp,
+    provider: &dyn CryptoProvider,
+    limits: &Limits,
+    known: Option<&Authenticated>,
+) -> Result<Authenticated> {
+    let known_path = match known {
+        Some(Authenticated::Signature { path, .. }) => path.as_slice(),
+        _ => &[],
+    };
     match protection::protection_kind(msg)? {
         ProtectionKind::None if policy.accept_unprotected => Ok(Authenticated::Unprotected),
         ProtectionKind::None => Err(Error::MissingProtection),
@@ -95,13 +115,14 @@ pub fn authenticate(
             protection::verify_signature_with_cert(msg, &signer, provider)?;
             let mut extra: Vec<Certificate> = msg.extra_certs().to_vec();
             extra.extend(policy.untrusted.iter().cloned());
-            let path = validate_chain(
+            let path = validate_chain_with_known(
                 &signer,
                 &extra,
                 store,
                 now,
                 &ValidationOptions::for_cmp_signer(),
                 provider,
+                known_path,
             )?;
             // RFC 9483 section 3.5: the sender must be the signer's subject.
             if let GeneralName::DirectoryName(name) = &msg.header().sender {

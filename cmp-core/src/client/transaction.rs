@@ -580,7 +580,16 @@ impl ClientTransaction {
             untrusted: &config.untrusted,
             accept_unprotected: config.accept_unprotected_responses,
         };
-        match verify::authenticate(msg, &policy, now, config.provider.as_ref(), &config.limits) {
+        // The server's path validated for an earlier reply is not re-verified.
+        let known = self.authenticated_as.as_ref();
+        match verify::authenticate_with_known(
+            msg,
+            &policy,
+            now,
+            config.provider.as_ref(),
+            &config.limits,
+            known,
+        ) {
             Ok(auth) => {
                 self.authenticated_as = Some(auth);
                 Ok(())

@@ -126,6 +126,10 @@ pub struct ResponderConfig {
     /// The application's record of issued certificates, for the `badCertId`,
     /// `certRevoked` and `duplicateCertReq` checks (see [`registry`]).
     pub registry: Option<Arc<dyn CertificateRegistry>>,
+    /// Iteration count of the PBM or PBMAC1 protection of our replies to
+    /// MAC-protected requests; `None` (the default) keeps the scheme's
+    /// default of 10,000 (see [`MacScheme::PBM_SHA256`]).
+    pub reply_mac_iterations: Option<u32>,
 }
 
 impl ResponderConfig {
@@ -152,7 +156,23 @@ impl ResponderConfig {
             require_message_time: false,
             authorities: Vec::new(),
             registry: None,
+            reply_mac_iterations: None,
         }
+    }
+
+    /// The MAC scheme of our replies to a request MAC-protected with `alg`.
+    fn reply_mac_scheme(&self, alg: Option<der::asn1::ObjectIdentifier>) -> MacScheme {
+        let mut scheme = match alg {
+            Some(oid::PBMAC1) => MacScheme::PBMAC1_SHA256,
+            _ => MacScheme::PBM_SHA256,
+        };
+        if let Some(count) = self.reply_mac_iterations
+            && let MacScheme::Pbm { iterations, .. } | MacScheme::Pbmac1 { iterations, .. } =
+                &mut scheme
+        {
+            *iterations = count;
+        }
+        scheme
     }
 
     fn sender(&self) -> GeneralName {
@@ -498,10 +518,9 @@ impl Responder {
                 .as_ref()
                 .and_then(|s| s.secret(&reference))
         {
-            let scheme = match header.protection_alg.as_ref().map(|a| a.oid) {
-                Some(oid::PBMAC1) => MacScheme::PBMAC1_SHA256,
-                _ => MacScheme::PBM_SHA256,
-            };
+            let scheme = self
+                .config
+                .reply_mac_scheme(header.protection_alg.as_ref().map(|a| a.oid));
             ctx.protection = ReplyProtection::Mac {
                 reference,
                 secret,
@@ -570,10 +589,7 @@ impl Responder {
                 .as_ref()
                 .and_then(|s| s.secret(&reference))
                 .ok_or(Error::UnknownCredential)?;
-            let scheme = match msg.protection_alg_oid() {
-                Some(oid::PBMAC1) => MacScheme::PBMAC1_SHA256,
-                _ => MacScheme::PBM_SHA256,
-            };
+            let scheme = cfg.reply_mac_scheme(msg.protection_alg_oid());
             // Replies (errors included) are MAC-protected with the client's secret.
             ctx.protection = ReplyProtection::Mac {
                 reference,
@@ -588,7 +604,15 @@ impl Responder {
             untrusted: &cfg.untrusted,
             accept_unprotected: cfg.accept_unprotected,
         };
-        let mut auth = verify::authenticate(msg, &policy, now, cfg.provider.as_ref(), &cfg.limits)?;
+        let known = self.known_signer(msg, now);
+        let mut auth = verify::authenticate_with_known(
+            msg,
+            &policy,
+            now,
+            cfg.provider.as_ref(),
+            &cfg.limits,
+            known.as_ref(),
+        )?;
         if let (Authenticated::Kem { certificate }, Some(session)) = (&mut auth, &kem_session) {
             certificate.clone_from(&session.peer_certificate);
         }
@@ -615,6 +639,28 @@ impl Responder {
             }
         }
         Ok(auth)
+    }
+
+    /// For a signed later request of a transaction (certConf, pollReq,
+    /// error): the signer path validated for its earlier requests, from the
+    /// transaction record. Only certificate signatures on that path are taken
+    /// as known (see [`verify::authenticate_with_known`]); anything missing
+    /// or unreadable means a full validation.
+    fn known_signer(&self, msg: &ParsedMessage, now: Timestamp) -> Option<Authenticated> {
+        let later = matches!(
+            msg.body_type(),
+            BodyType::CertConf | BodyType::PollReq | BodyType::Error
+        );
+        let tid = msg.transaction_id().unwrap_or_default();
+        if !later || tid.is_empty() || protection_kind(msg) != Ok(ProtectionKind::Signature) {
+            return None;
+        }
+        let bytes = self.config.store.get(tid, now).ok()??;
+        let path = TransactionRecord::from_bytes(&bytes).ok()?.signer_path?;
+        Some(Authenticated::Signature {
+            signer: path.first()?.clone(),
+            path,
+        })
     }
 
     /// The KEM session of a ciphertext to our KEM key in the generalInfo of

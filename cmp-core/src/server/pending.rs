@@ -180,8 +180,17 @@ impl PendingRequest {
             cert_req_id: self.cert_req_id,
             issued: None,
             polls: 0,
+            signer_path: self.signer_path(),
         }
         .to_bytes()
+    }
+
+    /// The validated signer path to keep in the record (signed requests).
+    fn signer_path(&self) -> Option<Vec<Certificate>> {
+        match &self.auth {
+            Authenticated::Signature { path, .. } => Some(path.clone()),
+            _ => None,
+        }
     }
 
     // ----- what was asked -----
@@ -665,6 +674,7 @@ impl PendingRequest {
             cert_req_id: self.cert_req_id,
             issued,
             polls: self.polls,
+            signer_path: self.signer_path(),
         };
         let expires = now.plus_secs(self.config.transaction_lifetime);
         // Compare-and-swap against the record this request was decided on:

@@ -103,6 +103,13 @@ pub struct TransactionRecord {
     pub issued: Option<Certificate>,
     /// How often the client has polled.
     pub polls: u32,
+    /// The requester's signer path (signer first, trust anchor last) as
+    /// validated for an earlier request of this transaction. A later request
+    /// signed with the same certificate is validated against it without
+    /// verifying the path's certificate signatures again; its own signature,
+    /// and the path's validity at that time, are still checked. Absent for
+    /// MAC-protected transactions and in records written before it existed.
+    pub signer_path: Option<Vec<Certificate>>,
 }
 
 impl TransactionRecord {
