@@ -252,24 +252,10 @@ impl Policy {
         let Some(public_key) = p.public_key().cloned() else {
             return self.reject(p, FailureBit::BadCertTemplate, "public key missing", now);
         };
-        let extensions = match p.extensions() {
-            Ok(e) => e,
-            Err(_) => {
-                return self.reject(
-                    p,
-                    FailureBit::BadCertTemplate,
-                    "malformed requested extensions",
-                    now,
-                );
-            }
-        };
-        let request = IssueRequest {
-            subject: p.subject().cloned().unwrap_or_default(),
-            public_key,
-            extensions,
-            validity_secs: None,
-        };
-        self.issue(p, &request, now)
+        match issue_request(&p, public_key) {
+            Ok(request) => self.issue(p, &request, now),
+            Err(why) => self.reject(p, FailureBit::BadCertTemplate, why, now),
+        }
     }
 
     fn issue(
@@ -396,26 +382,14 @@ impl Policy {
         let Some(public_key) = p.public_key().cloned() else {
             return self.reject(p, FailureBit::BadCertTemplate, "public key missing", now);
         };
-        let mut extensions = match p.extensions() {
-            Ok(e) => e,
-            Err(_) => {
-                return self.reject(
-                    p,
-                    FailureBit::BadCertTemplate,
-                    "malformed requested extensions",
-                    now,
-                );
-            }
+        let mut request = match issue_request(&p, public_key) {
+            Ok(r) => r,
+            Err(why) => return self.reject(p, FailureBit::BadCertTemplate, why, now),
         };
-        if extensions.is_empty() {
-            extensions = copied_extensions(&old);
+        request.subject = old.tbs_certificate().subject().clone();
+        if request.extensions.is_empty() {
+            request.extensions = copied_extensions(&old);
         }
-        let request = IssueRequest {
-            subject: old.tbs_certificate().subject().clone(),
-            public_key,
-            extensions,
-            validity_secs: None,
-        };
         self.issue(p, &request, now)
     }
 
@@ -507,19 +481,9 @@ impl Policy {
             Ok(k) => k,
             Err(e) => return self.reject(p, FailureBit::BadAlg, &e.to_string(), now),
         };
-        let Ok(extensions) = p.extensions() else {
-            return self.reject(
-                p,
-                FailureBit::BadCertTemplate,
-                "malformed requested extensions",
-                now,
-            );
-        };
-        let request = IssueRequest {
-            subject: p.subject().cloned().unwrap_or_default(),
-            public_key,
-            extensions,
-            validity_secs: None,
+        let request = match issue_request(&p, public_key) {
+            Ok(r) => r,
+            Err(why) => return self.reject(p, FailureBit::BadCertTemplate, why, now),
         };
         let cert = match self.records.issue(&mut self.ca, &request, now) {
             Ok(cert) => cert,
@@ -775,6 +739,24 @@ fn cert_req_template() -> cmp_core::Result<InfoTypeAndValue> {
         }]),
     };
     itav_of(&InfoValue::CertReqTemplate(Some(content)))
+}
+
+/// What to certify for `public_key`: the requested subject and
+/// extensions of `p`; malformed requested extensions are a reason to refuse
+/// (badCertTemplate).
+fn issue_request(
+    p: &PendingRequest,
+    public_key: spki::SubjectPublicKeyInfoOwned,
+) -> Result<IssueRequest, &'static str> {
+    let extensions = p
+        .extensions()
+        .map_err(|_| "malformed requested extensions")?;
+    Ok(IssueRequest {
+        subject: p.subject().cloned().unwrap_or_default(),
+        public_key,
+        extensions,
+        validity_secs: None,
+    })
 }
 
 /// subjectAltName, keyUsage and extendedKeyUsage of `cert`, to carry over in a kur.
