@@ -628,15 +628,7 @@ impl Responder {
         // Keep a shared secret that arrived with this (verified) message for
         // the rest of the transaction.
         if let Some(session) = fresh_kem_session {
-            let inserted = cfg.store.insert_new(
-                &crate::kem::session_key(tid),
-                session.to_bytes()?,
-                now.plus_secs(cfg.transaction_lifetime),
-                now,
-            )?;
-            if !inserted {
-                return Err(Error::TransactionIdInUse);
-            }
+            store_kem_session(cfg, tid, &session, now)?;
         }
         Ok(auth)
     }
@@ -714,15 +706,7 @@ impl Responder {
             shared_secret: OctetString::new(encapsulated.shared_secret).map_err(Error::Encode)?,
             peer_certificate: Some(cert.clone()),
         };
-        let inserted = cfg.store.insert_new(
-            &crate::kem::session_key(&ctx.transaction_id),
-            session.to_bytes()?,
-            now.plus_secs(cfg.transaction_lifetime),
-            now,
-        )?;
-        if !inserted {
-            return Err(Error::TransactionIdInUse);
-        }
+        store_kem_session(cfg, &ctx.transaction_id, &session, now)?;
         let body = PkiBody::Genp(alloc::vec![crate::kem::ciphertext_response(
             kem,
             &encapsulated.ciphertext
@@ -1056,4 +1040,25 @@ pub(crate) fn error_reply(
 /// The failure bit an error reply carries, for tests and logs.
 pub fn failure_bit_of(reply: &Reply) -> Option<FailureBit> {
     reply.error.as_ref().map(Error::failure_bit)
+}
+
+/// Keep the KEM shared secret of transaction `tid` for its lifetime; a
+/// session already held for it means the transactionID is in use.
+fn store_kem_session(
+    cfg: &ResponderConfig,
+    tid: &[u8],
+    session: &crate::kem::KemSession,
+    now: Timestamp,
+) -> Result<()> {
+    let inserted = cfg.store.insert_new(
+        &crate::kem::session_key(tid),
+        session.to_bytes()?,
+        now.plus_secs(cfg.transaction_lifetime),
+        now,
+    )?;
+    if inserted {
+        Ok(())
+    } else {
+        Err(Error::TransactionIdInUse)
+    }
 }

@@ -325,22 +325,10 @@ impl PendingRequest {
 
     /// kur: the oldCertID control, if sent.
     pub fn old_cert_id(&self) -> Result<Option<CertId>> {
-        let Some(controls) = self
-            .cert_request()
-            .and_then(|r| r.cert_req.controls.as_ref())
-        else {
-            return Ok(None);
-        };
-        for c in controls {
-            if c.oid == oid::REG_CTRL_OLD_CERT_ID {
-                return c
-                    .value
-                    .decode_as::<CertId>()
-                    .map(Some)
-                    .map_err(Error::Decode);
-            }
+        match self.cert_request() {
+            Some(req) => old_cert_id_of(req),
+            None => Ok(None),
         }
-        Ok(None)
     }
 
     /// The certificate that signed the request, if it was signature-protected
