@@ -3,20 +3,18 @@
 //! receive keys (an ir/cr/kur/ccr without a key, and krr).
 
 use std::ffi::c_char;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use cmp_core::Timestamp;
-use cmp_core::client::{ClientTransaction, EnrollKind, EnrollRequest, KeyRecoveryRequest};
+use cmp_core::client::{ClientTransaction, EnrollRequest, KeyRecoveryRequest};
 use cmp_core::crypto::CryptoError;
 use cmp_crypto_rustcrypto::{EnvelopeKey, PrivateKey, envelope::key_type_identifier};
-use x509_cert::name::Name;
 
 use crate::config::cmp_client_config;
 use crate::error::{Failure, cmp_result, guard, guard_value};
 use crate::key::key_algorithm;
-use crate::transaction::{cmp_transaction, finish_new};
-use crate::{free_handle, in_bytes, in_ref, in_str, out_handle, out_handle_clear, parse_cert};
+use crate::transaction::{cmp_transaction, enroll_kind, finish_new, optional_name, start_enroll};
+use crate::{free_handle, in_bytes, in_ref, out_handle, out_handle_clear, parse_cert};
 
 /// What decrypts keys the PKI generated or recovers for us: the MAC shared
 /// secret (password-based recipient info), or our private key with its
@@ -100,21 +98,6 @@ pub extern "C" fn cmp_envelope_key_free(key: *mut cmp_envelope_key) {
     });
 }
 
-/// An optional RFC 4514 name from C.
-///
-/// # Safety
-/// `subject` must be NULL or a NUL-terminated string.
-unsafe fn optional_name(subject: *const c_char) -> Result<Option<Name>, Failure> {
-    if subject.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: a NUL-terminated string (contract).
-    let text = unsafe { in_str(subject, "subject")? };
-    Name::from_str(text)
-        .map(Some)
-        .map_err(|_| Failure::Usage("subject is not an RFC 4514 name"))
-}
-
 /// Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) in which the
 /// PKI generates the key (central key generation, RFC 9483 section 4.1.6).
 ///
@@ -151,35 +134,15 @@ pub extern "C" fn cmp_transaction_new_central_keygen(
                 in_bytes(old_cert, old_cert_len, "old_cert")?,
             )
         };
-        let kind = match kind {
-            0 => EnrollKind::Ir,
-            1 => EnrollKind::Cr,
-            2 => EnrollKind::Kur,
-            3 => EnrollKind::Ccr,
-            _ => return Err(Failure::Usage("unknown cmp_enroll_kind")),
-        };
+        let kind = enroll_kind(kind)?;
         let algorithm = match key_type {
             0 => None,
             t => Some(key_type_identifier(key_algorithm(t)?)),
         };
         // SAFETY: NULL or a NUL-terminated string (contract).
         let subject = unsafe { optional_name(subject)? };
-        let mut request =
-            EnrollRequest::central_keygen(kind, subject, algorithm, opener.key.clone());
-        if kind == EnrollKind::Kur {
-            if old.is_empty() {
-                return Err(Failure::Usage("a kur needs old_cert"));
-            }
-            request.old_cert = Some(parse_cert(old)?);
-        } else if request.subject.is_none() {
-            return Err(Failure::Null("subject"));
-        }
-        let tx = ClientTransaction::start_enroll(
-            config.config.clone(),
-            &request,
-            Timestamp::from_unix_secs(now),
-        );
-        finish_new(out, tx)
+        let request = EnrollRequest::central_keygen(kind, subject, algorithm, opener.key.clone());
+        start_enroll(out, config, request, old, now)
     })
 }
 

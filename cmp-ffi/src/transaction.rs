@@ -165,6 +165,57 @@ pub(crate) fn finish_new(
     unsafe { out_handle(out, cmp_transaction::new(tx)) }
 }
 
+/// The cmp_enroll_kind value `kind`.
+pub(crate) fn enroll_kind(kind: u32) -> Result<EnrollKind, Failure> {
+    match kind {
+        0 => Ok(EnrollKind::Ir),
+        1 => Ok(EnrollKind::Cr),
+        2 => Ok(EnrollKind::Kur),
+        3 => Ok(EnrollKind::Ccr),
+        _ => Err(Failure::Usage("unknown cmp_enroll_kind")),
+    }
+}
+
+/// An RFC 4514 subject name, or `None` for NULL.
+///
+/// # Safety
+/// `subject` is NULL or a NUL-terminated string.
+pub(crate) unsafe fn optional_name(subject: *const c_char) -> Result<Option<Name>, Failure> {
+    if subject.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: a NUL-terminated string (contract).
+    let text = unsafe { in_str(subject, "subject")? };
+    Name::from_str(text)
+        .map(Some)
+        .map_err(|_| Failure::Usage("subject is not an RFC 4514 name"))
+}
+
+/// Start `request` (a kur names the DER certificate `old` it updates,
+/// every other kind a subject) and hand the transaction out in `out`.
+pub(crate) fn start_enroll(
+    out: *mut *mut cmp_transaction,
+    config: &cmp_client_config,
+    mut request: EnrollRequest,
+    old: &[u8],
+    now: u64,
+) -> Result<(), Failure> {
+    if request.kind == EnrollKind::Kur {
+        if old.is_empty() {
+            return Err(Failure::Usage("a kur needs old_cert"));
+        }
+        request.old_cert = Some(parse_cert(old)?);
+    } else if request.subject.is_none() {
+        return Err(Failure::Null("subject"));
+    }
+    let tx = ClientTransaction::start_enroll(
+        config.config.clone(),
+        &request,
+        Timestamp::from_unix_secs(now),
+    );
+    finish_new(out, tx)
+}
+
 /// Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) for `new_key`, whose
 /// possession is proven by signing the request (POP).
 ///
@@ -199,38 +250,11 @@ pub extern "C" fn cmp_transaction_new_enroll(
                 in_bytes(old_cert, old_cert_len, "old_cert")?,
             )
         };
-        let kind = match kind {
-            0 => EnrollKind::Ir,
-            1 => EnrollKind::Cr,
-            2 => EnrollKind::Kur,
-            3 => EnrollKind::Ccr,
-            _ => return Err(Failure::Usage("unknown cmp_enroll_kind")),
-        };
-        let subject = if subject.is_null() {
-            None
-        } else {
-            // SAFETY: a NUL-terminated string (contract).
-            let text = unsafe { in_str(subject, "subject")? };
-            Some(
-                Name::from_str(text)
-                    .map_err(|_| Failure::Usage("subject is not an RFC 4514 name"))?,
-            )
-        };
-        let mut request = EnrollRequest::new(kind, subject, key.key.clone());
-        if kind == EnrollKind::Kur {
-            if old.is_empty() {
-                return Err(Failure::Usage("a kur needs old_cert"));
-            }
-            request.old_cert = Some(parse_cert(old)?);
-        } else if request.subject.is_none() {
-            return Err(Failure::Null("subject"));
-        }
-        let tx = ClientTransaction::start_enroll(
-            config.config.clone(),
-            &request,
-            Timestamp::from_unix_secs(now),
-        );
-        finish_new(out, tx)
+        let kind = enroll_kind(kind)?;
+        // SAFETY: NULL or a NUL-terminated string (contract).
+        let subject = unsafe { optional_name(subject)? };
+        let request = EnrollRequest::new(kind, subject, key.key.clone());
+        start_enroll(out, config, request, old, now)
     })
 }
 
