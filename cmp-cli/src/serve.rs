@@ -32,7 +32,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use cmp_core::asn1::{BodyType, RootCaKeyUpdateContent};
-use cmp_core::crypto::SigningKey as _;
+use cmp_core::crypto::{DecapsulationKey, SigningKey as _};
 use cmp_core::protection::Protector;
 use cmp_core::server::store::Phase;
 use cmp_core::server::{
@@ -42,7 +42,9 @@ use cmp_core::server::{
 use cmp_core::transport::{CONTENT_TYPE, parse_path};
 use cmp_core::trust::TrustStore;
 use cmp_core::{Limits, Timestamp};
-use cmp_crypto_rustcrypto::{KeyAlgorithm, PrivateKey, ReferenceCa, RustCryptoProvider};
+use cmp_crypto_rustcrypto::{
+    KemPrivateKey, KeyAlgorithm, PrivateKey, ReferenceCa, RustCryptoProvider,
+};
 use der::pem::LineEnding;
 use der::{Decode, DecodePem, Encode, EncodePem};
 use x509_cert::Certificate;
@@ -133,6 +135,11 @@ pub(crate) struct ServeArgs {
     /// MAC-protected requests (default 10000)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(100..=100_000))]
     reply_mac_iterations: Option<u32>,
+    /// The server's ML-KEM private key (PKCS#8, PEM or DER): clients that
+    /// hold its certificate may encapsulate to it and protect their
+    /// requests with the KEM-based MAC (RFC 9810 section 5.1.3.4)
+    #[arg(long, value_name = "FILE")]
+    kem_key: Option<PathBuf>,
     /// Exit after answering N HTTP requests
     #[arg(long, value_name = "N")]
     max_requests: Option<u64>,
@@ -203,6 +210,8 @@ pub(crate) struct ServerConfig {
     pub(crate) root_update: Option<RootCaKeyUpdateContent>,
     /// PBM / PBMAC1 iteration count of MAC-protected replies (10,000).
     pub(crate) reply_mac_iterations: Option<u32>,
+    /// Our ML-KEM key, for clients that encapsulate to it.
+    pub(crate) kem_key: Option<KemPrivateKey>,
 }
 
 #[allow(dead_code)] // in-process use (tests, the README's demo)
@@ -227,6 +236,7 @@ impl ServerConfig {
             spool: None,
             root_update: None,
             reply_mac_iterations: None,
+            kem_key: None,
         }
     }
 }
@@ -294,6 +304,7 @@ impl ServerConfig {
                 None => None,
             },
             reply_mac_iterations: args.reply_mac_iterations,
+            kem_key: args.kem_key.as_deref().map(read_kem_key).transpose()?,
         })
     }
 }
@@ -403,9 +414,9 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
             "--trusted needs --cert and --key: replies to signature-protected clients are signed",
         ));
     }
-    if config.secrets.is_empty() && config.trusted.is_empty() {
+    if config.secrets.is_empty() && config.trusted.is_empty() && config.kem_key.is_none() {
         return Err(String::from(
-            "no client could authenticate: give --ref/--secret and/or --trusted with --cert/--key",
+            "no client could authenticate: give --ref/--secret, --trusted with --cert/--key, or --kem-key",
         ));
     }
     if let Some((key, cert)) = &config.signer
@@ -438,6 +449,10 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let mut rc = ResponderConfig::new(Arc::new(RustCryptoProvider), store);
     rc.transaction_lifetime = config.transaction_lifetime.max(1);
     rc.reply_mac_iterations = config.reply_mac_iterations;
+    let kem_algorithm = config.kem_key.as_ref().map(DecapsulationKey::algorithm);
+    if let Some(key) = config.kem_key {
+        rc.kem_key = Some(Arc::new(key));
+    }
     if !config.secrets.is_empty() {
         let mut table = StaticSecrets::default();
         for (reference, secret) in &config.secrets {
@@ -480,7 +495,7 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
         let issued = records.issued_count(&ca).map_err(|e| e.to_string())?;
         let revoked = records.revoked(&ca).map_err(|e| e.to_string())?.len();
         eprintln!(
-            "cmp serve: CA \"{}\" ({} issued, {} revoked){}; MAC references: {}; signer: {}; poll: {}; implicit confirmation: {}",
+            "cmp serve: CA \"{}\" ({} issued, {} revoked){}; MAC references: {}; signer: {}; KEM key: {}; poll: {}; implicit confirmation: {}",
             ca.name(),
             issued,
             revoked,
@@ -501,6 +516,7 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
                 .as_ref()
                 .and_then(|s| s.signer_subject())
                 .map_or_else(|| String::from("none"), |n| format!("\"{n}\"")),
+            kem_algorithm.map_or("none", |a| a.name()),
             config.poll,
             if config.grant_implicit_confirm {
                 "granted"
@@ -670,6 +686,15 @@ fn read_one_cert(path: &Path) -> Result<Certificate, String> {
     Certificate::from_pem(&bytes)
         .or_else(|_| Certificate::from_der(&bytes))
         .map_err(|e| format!("{}: not a certificate: {e}", path.display()))
+}
+
+fn read_kem_key(path: &Path) -> Result<KemPrivateKey, String> {
+    let bytes = read_file(path)?;
+    match std::str::from_utf8(&bytes) {
+        Ok(text) if text.contains("-----BEGIN") => KemPrivateKey::from_pem(text),
+        _ => KemPrivateKey::from_pkcs8_der(&bytes),
+    }
+    .map_err(|e| format!("{}: not a usable ML-KEM private key: {e}", path.display()))
 }
 
 fn read_key(path: &Path) -> Result<PrivateKey, String> {

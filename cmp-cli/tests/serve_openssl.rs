@@ -14,6 +14,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+
+use cmp_core::crypto::KemAlgorithm;
+use cmp_crypto_rustcrypto::KemPrivateKey;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -826,4 +829,37 @@ fn our_client_polls_and_uses_implicit_confirm() {
     );
     verify(&c);
     assert!(out.to_lowercase().contains("implicit"), "{out}");
+}
+
+#[test]
+fn kem_key_option() {
+    // not an ML-KEM key: a start-up error (exit status 1)
+    let out = Command::new(env!("CARGO_BIN_EXE_cmp"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ref",
+            "1",
+            "--secret",
+            "2",
+        ])
+        .args(["--kem-key", &pki("ee.key")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not a usable ML-KEM private key"),
+        "{stderr}"
+    );
+
+    // an ML-KEM key (PEM here; DER works too) is enough for clients to
+    // authenticate: the server starts with it and nothing else
+    let dir = TempDir::new("kem-key");
+    let key = KemPrivateKey::generate(KemAlgorithm::MlKem768).unwrap();
+    let path = dir.file("kem.pem");
+    std::fs::write(&path, key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+    let server = Server::start(&["--kem-key", &path]);
+    server.wait_for_log("KEM key: ML-KEM-768");
 }

@@ -121,6 +121,15 @@ pub enum KemAlgorithm {
 }
 
 impl KemAlgorithm {
+    /// The FIPS 203 name: "ML-KEM-512", "ML-KEM-768" or "ML-KEM-1024".
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::MlKem512 => "ML-KEM-512",
+            Self::MlKem768 => "ML-KEM-768",
+            Self::MlKem1024 => "ML-KEM-1024",
+        }
+    }
+
     /// Length of the ciphertext in bytes.
     pub const fn ciphertext_len(self) -> usize {
         match self {

@@ -346,6 +346,35 @@ fn a_kem_mac_outside_the_genm_transaction_is_an_unknown_credential() {
     assert_eq!(reply.error, Some(Error::UnknownCredential));
 }
 
+/// `cert` (keyUsage keyEncipherment) with keyUsage `usage` instead,
+/// signed again by the CA of `p`.
+fn resigned_with_key_usage(p: &Pki, cert: &Certificate, usage: KeyUsages) -> Certificate {
+    let encode = |u: KeyUsages| KeyUsage(u.into()).to_der().unwrap();
+    let (old, new) = (encode(KeyUsages::KeyEncipherment), encode(usage));
+    assert_eq!(old.len(), new.len());
+    let mut tbs = cert.tbs_certificate().to_der().unwrap();
+    let at = tbs.windows(old.len()).position(|w| w == old).unwrap();
+    tbs[at..at + new.len()].copy_from_slice(&new);
+    let ca = p.ca.lock().unwrap();
+    let signature = cmp_core::crypto::SigningKey::sign(ca.signing_key(), &tbs).unwrap();
+    let mut body = tbs;
+    body.extend(cert.signature_algorithm().to_der().unwrap());
+    body.extend(
+        der::asn1::BitString::from_bytes(&signature)
+            .unwrap()
+            .to_der()
+            .unwrap(),
+    );
+    let mut der = der::Header::new(
+        der::Tag::Sequence,
+        der::Length::try_from(body.len()).unwrap(),
+    )
+    .to_der()
+    .unwrap();
+    der.extend(body);
+    der::Decode::from_der(&der).unwrap()
+}
+
 #[test]
 fn the_genm_needs_a_trusted_kem_certificate() {
     let p = pki(KemAlgorithm::MlKem768);
@@ -360,13 +389,14 @@ fn the_genm_needs_a_trusted_kem_certificate() {
     );
 
     // a certificate for a KEM key that may only sign: not for encipherment
-    let mut req = IssueRequest::new(
-        Name::from_str("CN=KEM Device").unwrap(),
-        p.kem_key.public_key(),
+    // (the reference CA refuses to issue one; made by hand here)
+    let sign_only = resigned_with_key_usage(&p, &p.kem_cert, KeyUsages::DigitalSignature);
+    let err = get_ciphertext(&p, &responder, &sign_only).unwrap_err();
+    assert!(
+        matches!(&err, Error::Peer(f) if f.status.status_string.as_ref().is_some_and(
+            |s| s.iter().any(|t| t.contains("key usage does not permit")))),
+        "{err:?}"
     );
-    req.extensions = vec![key_usage(KeyUsages::DigitalSignature)];
-    let sign_only = p.ca.lock().unwrap().issue(&req, p.now).unwrap();
-    assert!(get_ciphertext(&p, &responder, &sign_only).is_err());
 
     // a certificate whose key is no KEM key
     let ec = PrivateKey::generate(KeyAlgorithm::EcP256).unwrap();

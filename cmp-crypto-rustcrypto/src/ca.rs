@@ -222,8 +222,9 @@ pub struct Revocation {
 /// Certificates it issues are X.509 v3 with a random positive 16-byte
 /// serial number, validity from one minute before `now`, basicConstraints
 /// `CA:FALSE` (critical), keyUsage (critical; digitalSignature unless the
-/// request asks otherwise), subjectKeyIdentifier (SHA-1 of the public key,
-/// RFC 5280 section 4.2.1.2 method 1), authorityKeyIdentifier (the CA's
+/// request asks otherwise; keyEncipherment, and only that, for an ML-KEM
+/// key), subjectKeyIdentifier (SHA-1 of the public key, RFC 5280 section
+/// 4.2.1.2 method 1), authorityKeyIdentifier (the CA's
 /// subjectKeyIdentifier), and subjectAltName / extendedKeyUsage as
 /// requested. They are signed with the CA key's default algorithm (ECDSA
 /// P-256 with SHA-256, Ed25519, RSA PKCS#1 v1.5 with SHA-256, ML-DSA, ...).
@@ -718,7 +719,19 @@ impl ReferenceCa {
             return Err(CaError::BadTemplate("empty subject needs a subjectAltName"));
         }
 
-        let key_usage = key_usage.unwrap_or(KeyUsage(KeyUsages::DigitalSignature.into()));
+        // A KEM key can only encapsulate (ML-KEM in X.509: keyEncipherment,
+        // and nothing else); every other key signs by default.
+        let kem_key = cmp_core::kem::kem_from_oid(&spki.algorithm.oid).is_ok();
+        let key_usage = match key_usage {
+            Some(ku) if kem_key && ku.0 != KeyUsages::KeyEncipherment => {
+                return Err(CaError::BadTemplate(
+                    "a KEM key's keyUsage is keyEncipherment only",
+                ));
+            }
+            Some(ku) => ku,
+            None if kem_key => KeyUsage(KeyUsages::KeyEncipherment.into()),
+            None => KeyUsage(KeyUsages::DigitalSignature.into()),
+        };
         let basic = BasicConstraints {
             ca: false,
             path_len_constraint: None,

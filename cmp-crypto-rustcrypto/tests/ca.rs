@@ -15,11 +15,13 @@ use std::str::FromStr;
 
 use cmp_core::alg::signature_from_identifier;
 use cmp_core::asn1::oid;
-use cmp_core::crypto::{CryptoError, CryptoProvider, DigestAlgorithm, SigningKey};
+use cmp_core::crypto::{
+    CryptoError, CryptoProvider, DecapsulationKey, DigestAlgorithm, KemAlgorithm, SigningKey,
+};
 use cmp_core::time::Timestamp;
 use cmp_crypto_rustcrypto::ca::CA_VALIDITY_SECS;
 use cmp_crypto_rustcrypto::{
-    CaError, IssueRequest, KeyAlgorithm, PrivateKey, ReferenceCa, provider,
+    CaError, IssueRequest, KemPrivateKey, KeyAlgorithm, PrivateKey, ReferenceCa, provider,
 };
 use der::asn1::{Ia5String, ObjectIdentifier, OctetString};
 use der::oid::AssociatedOid;
@@ -416,6 +418,53 @@ fn ml_dsa_hierarchy_signatures_verify() {
         .issue(&IssueRequest::new(subject.clone(), key.public_key()), now())
         .unwrap();
     check_end_entity(&ca, &cert, &subject, &key.public_key());
+}
+
+#[test]
+fn ml_kem_key_is_certified_for_key_encipherment_only() {
+    let (mut ca, _) = hierarchy(KeyAlgorithm::EcP256);
+    let kem = KemPrivateKey::generate(KemAlgorithm::MlKem768).unwrap();
+    let subject = name("CN=kem leaf");
+    // no keyUsage requested: keyEncipherment, not digitalSignature
+    let cert = ca
+        .issue(&IssueRequest::new(subject.clone(), kem.public_key()), now())
+        .unwrap();
+    check_end_entity(&ca, &cert, &subject, &kem.public_key());
+    assert_eq!(
+        key_usage(&cert),
+        KeyUsage(KeyUsages::KeyEncipherment.into())
+    );
+    // requested exactly: granted
+    let mut req = IssueRequest::new(subject.clone(), kem.public_key());
+    req.extensions
+        .push(ext(&KeyUsage(KeyUsages::KeyEncipherment.into()), true));
+    let cert = ca.issue(&req, now()).unwrap();
+    assert_eq!(
+        key_usage(&cert),
+        KeyUsage(KeyUsages::KeyEncipherment.into())
+    );
+    // a KEM key cannot sign or agree: refused, nothing issued
+    let issued = ca.issued_count();
+    for usage in [
+        KeyUsages::DigitalSignature.into(),
+        KeyUsages::KeyEncipherment | KeyUsages::DigitalSignature,
+        KeyUsages::KeyAgreement.into(),
+    ] {
+        let mut req = IssueRequest::new(subject.clone(), kem.public_key());
+        req.extensions.push(ext(&KeyUsage(usage), true));
+        assert!(matches!(
+            ca.issue(&req, now()),
+            Err(CaError::BadTemplate(
+                "a KEM key's keyUsage is keyEncipherment only"
+            ))
+        ));
+    }
+    assert_eq!(ca.issued_count(), issued);
+    // OpenSSL 3.0 does not know ML-KEM keys, but the signature is the CA's
+    verify_cert_signature(
+        &cert,
+        ca.certificate().tbs_certificate().subject_public_key_info(),
+    );
 }
 
 #[test]
