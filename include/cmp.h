@@ -589,6 +589,12 @@ enum cmp_genm_type
    * A certificate request template (RFC 9483 section 4.3.3).
    */
   CMP_GENM_CERT_REQ_TEMPLATE = 2,
+  /**
+   * A KEM ciphertext for our KEM key (RFC 9810 section 5.1.3.4), the
+   * first step of KEM-based MAC protection: see
+   * cmp_credential_new_kem_mac. May be sent unprotected.
+   */
+  CMP_GENM_KEM_CIPHERTEXT = 3,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -640,6 +646,35 @@ enum cmp_key_algorithm
 typedef enum cmp_key_algorithm cmp_key_algorithm;
 #else
 typedef uint32_t cmp_key_algorithm;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Parameter sets for cmp_kem_key_generate.
+ */
+enum cmp_kem_algorithm
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * ML-KEM-512.
+   */
+  CMP_KEM_ML_KEM_512 = 1,
+  /**
+   * ML-KEM-768 (the usual choice).
+   */
+  CMP_KEM_ML_KEM_768 = 2,
+  /**
+   * ML-KEM-1024.
+   */
+  CMP_KEM_ML_KEM_1024 = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum cmp_kem_algorithm cmp_kem_algorithm;
+#else
+typedef uint32_t cmp_kem_algorithm;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -777,11 +812,12 @@ typedef struct cmp_client_config cmp_client_config;
 typedef struct cmp_coap_reassembler cmp_coap_reassembler;
 
 /**
- * Credentials that protect requests: a shared secret (MAC) or a signing
- * key with its certificate. Made by cmp_credential_new_mac or
- * cmp_credential_new_signature, freed by cmp_credential_free. A client
- * configuration copies what it needs, so the credential may be freed
- * right after cmp_client_config_new.
+ * Credentials that protect requests: a shared secret (MAC), a signing
+ * key with its certificate, or a KEM-based MAC key. Made by
+ * cmp_credential_new_mac, cmp_credential_new_signature,
+ * cmp_credential_new_kem_mac or cmp_credential_new_kem_to_server, freed
+ * by cmp_credential_free. A client configuration copies what it needs, so
+ * the credential may be freed right after cmp_client_config_new.
  */
 typedef struct cmp_credential cmp_credential;
 
@@ -795,6 +831,17 @@ typedef struct cmp_credential cmp_credential;
  * transaction has started.
  */
 typedef struct cmp_envelope_key cmp_envelope_key;
+
+/**
+ * An ML-KEM private key (FIPS 203): certified with
+ * cmp_transaction_new_kem_enroll, then used to protect requests with the
+ * KEM-based MAC (cmp_credential_new_kem_mac). Made by
+ * cmp_kem_key_generate or cmp_kem_key_from_bytes, freed by
+ * cmp_kem_key_free. Objects that use the key keep their own reference.
+ * Needs the cargo feature `ml-kem` (on by default); without it every
+ * constructor fails with CMP_CRYPTO.
+ */
+typedef struct cmp_kem_key cmp_kem_key;
 
 /**
  * A parsed PKIMessage. Made by cmp_message_parse, freed by
@@ -1005,7 +1052,9 @@ cmp_result cmp_coap_reassembler_body(const cmp_coap_reassembler *r,
 void cmp_coap_reassembler_free(cmp_coap_reassembler *r);
 
 /**
- * A configuration with RFC 9483 defaults around `credential` (copied):
+ * A configuration with RFC 9483 defaults around `credential` (copied; a
+ * KEM-based MAC credential also fixes the transactionID or the first
+ * request's generalInfo, so its configuration serves one transaction):
  * responses must be protected (MAC responses are checked with the
  * credential's secret; signed responses need trust anchors, see
  * cmp_client_config_add_trust_anchors), messageTime may be off by at most
@@ -1033,6 +1082,16 @@ cmp_result cmp_client_config_add_trust_anchors(cmp_client_config *config,
 cmp_result cmp_client_config_add_untrusted(cmp_client_config *config,
                                            const uint8_t *certs,
                                            size_t len);
+
+/**
+ * Add certificates (PEM or concatenated DER; copied) to send in the
+ * extraCerts of every request, after those of a signature credential:
+ * for a genm of CMP_GENM_KEM_CIPHERTEXT, our KEM certificate first, then
+ * its intermediates. Errors: as cmp_client_config_add_trust_anchors.
+ */
+cmp_result cmp_client_config_add_extra_certs(cmp_client_config *config,
+                                             const uint8_t *certs,
+                                             size_t len);
 
 /**
  * Set the recipient name (the CA), an RFC 4514 string such as
@@ -1134,6 +1193,107 @@ size_t cmp_last_error_message(char *buf, size_t cap);
  * Ownership: the string is static; do not free it. Never fails.
  */
 const char *cmp_result_name(uint32_t result);
+
+/**
+ * Generate an ML-KEM key pair (`algorithm`, a cmp_kem_algorithm) with the
+ * operating system's random generator. On success `*out` owns a new key.
+ * Errors: CMP_NULL_POINTER, CMP_USAGE (unknown algorithm), CMP_CRYPTO.
+ */
+cmp_result cmp_kem_key_generate(uint32_t algorithm, cmp_kem_key **out);
+
+/**
+ * Load an ML-KEM private key from PKCS#8 (RFC 9935 forms: seed, expanded
+ * key, or both), PEM or DER; `data` is copied. On success `*out` owns a
+ * new key. Errors: CMP_NULL_POINTER, CMP_CRYPTO (not an ML-KEM key).
+ */
+cmp_result cmp_kem_key_from_bytes(const uint8_t *data, size_t len, cmp_kem_key **out);
+
+/**
+ * Copy the private key as PKCS#8 DER (the seed form) into `buf` by the
+ * output-buffer convention; the caller should wipe it after use.
+ * Errors: CMP_NULL_POINTER, CMP_BUFFER_TOO_SMALL, CMP_CRYPTO.
+ */
+cmp_result cmp_kem_key_to_pkcs8(const cmp_kem_key *key, uint8_t *buf, size_t cap, size_t *len);
+
+/**
+ * Copy the public key (DER SubjectPublicKeyInfo) into `buf` by the
+ * output-buffer convention.
+ * Errors: CMP_NULL_POINTER, CMP_BUFFER_TOO_SMALL, CMP_ENCODE.
+ */
+cmp_result cmp_kem_key_public_key(const cmp_kem_key *key, uint8_t *buf, size_t cap, size_t *len);
+
+/**
+ * Free a KEM key; NULL is ignored. Objects that were given the key keep
+ * working.
+ */
+void cmp_kem_key_free(cmp_kem_key *key);
+
+/**
+ * Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) that certifies
+ * the KEM key `kem_key`. A KEM key cannot sign, so possession is proven
+ * indirectly (RFC 9810 section 5.2.8.3): the request (pvno 3) asks for
+ * the certificate encrypted to the key, and the certConf, which carries
+ * the hash of the decrypted certificate, shows that we could decrypt it.
+ *
+ * `subject`, `old_cert` and `now` as for cmp_transaction_new_enroll. At
+ * CMP_EVENT_CERTIFICATE_ISSUED the certificate in CMP_OUTPUT_CERTIFICATE
+ * has been decrypted and checked to certify `kem_key`.
+ * Errors: CMP_NULL_POINTER, CMP_USAGE (bad kind or subject, missing
+ * old_cert), CMP_DECODE (old_cert), CMP_CRYPTO, CMP_ENCODE.
+ */
+cmp_result cmp_transaction_new_kem_enroll(const cmp_client_config *config,
+                                          uint32_t kind,
+                                          const cmp_kem_key *kem_key,
+                                          const char *subject,
+                                          const uint8_t *old_cert,
+                                          size_t old_cert_len,
+                                          uint64_t now,
+                                          cmp_transaction **out);
+
+/**
+ * A KEM-based MAC credential (RFC 9810 section 5.1.3.4) for the holder of
+ * a certified KEM key. First run a genm of CMP_GENM_KEM_CIPHERTEXT with
+ * the KEM certificate first in the extraCerts
+ * (cmp_client_config_add_extra_certs) until CMP_EVENT_GENERAL_RESPONSE;
+ * then this decapsulates the ciphertext of that genp (`genm`) with
+ * `kem_key` and makes a credential whose MAC key derives from the shared
+ * secret. `reference` (may be empty) is sent as senderKID.
+ *
+ * The credential continues the genm's transaction: a configuration made
+ * from it sends that transactionID and serves exactly one transaction
+ * (a second one is refused by the server as transactionIdInUse). A wrong
+ * key is not detected here (ML-KEM's implicit rejection gives another
+ * secret): the server then refuses the request with badMessageCheck.
+ * Errors: CMP_NULL_POINTER, CMP_USAGE (`genm` has no general response),
+ * CMP_INCORRECT_DATA (no KemCiphertextInfo in it, or one for another
+ * ML-KEM parameter set than the key's), CMP_DECODE,
+ * CMP_UNSUPPORTED_ALGORITHM, CMP_CRYPTO.
+ */
+cmp_result cmp_credential_new_kem_mac(const cmp_transaction *genm,
+                                      const cmp_kem_key *kem_key,
+                                      const uint8_t *reference,
+                                      size_t reference_len,
+                                      cmp_credential **out);
+
+/**
+ * A KEM-based MAC credential towards a server that holds a KEM key: a
+ * fresh shared secret is encapsulated to the ML-KEM public key of
+ * `server_cert` (PEM or DER, exactly one; the caller must already trust
+ * it), and the ciphertext goes in the generalInfo of the first request.
+ * `reference` (may be empty) is sent as senderKID. Requests and responses
+ * are protected with the MAC key derived from the secret, which only the
+ * holder of the certified key can compute: the server is authenticated by
+ * its certificate, we by nothing more than the request itself.
+ *
+ * One credential serves one transaction (each needs a fresh ciphertext).
+ * Errors: CMP_NULL_POINTER, CMP_USAGE (empty certificate), CMP_DECODE,
+ * CMP_UNSUPPORTED_ALGORITHM (not an ML-KEM key), CMP_CRYPTO, CMP_ENCODE.
+ */
+cmp_result cmp_credential_new_kem_to_server(const uint8_t *server_cert,
+                                            size_t server_cert_len,
+                                            const uint8_t *reference,
+                                            size_t reference_len,
+                                            cmp_credential **out);
 
 /**
  * Load a private key from PKCS#8, SEC1 (EC) or PKCS#1 (RSA), PEM or DER.

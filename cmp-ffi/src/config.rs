@@ -24,7 +24,9 @@ pub struct cmp_client_config {
     pub(crate) config: ClientConfig,
 }
 
-/// A configuration with RFC 9483 defaults around `credential` (copied):
+/// A configuration with RFC 9483 defaults around `credential` (copied; a
+/// KEM-based MAC credential also fixes the transactionID or the first
+/// request's generalInfo, so its configuration serves one transaction):
 /// responses must be protected (MAC responses are checked with the
 /// credential's secret; signed responses need trust anchors, see
 /// cmp_client_config_add_trust_anchors), messageTime may be off by at most
@@ -42,7 +44,10 @@ pub extern "C" fn cmp_client_config_new(
         unsafe { out_handle_clear(out)? };
         // SAFETY: NULL or a live credential handle (contract).
         let credential = unsafe { in_ref(credential, "credential")? };
-        let config = ClientConfig::new(Arc::new(RustCryptoProvider), credential.protector.clone());
+        let mut config =
+            ClientConfig::new(Arc::new(RustCryptoProvider), credential.protector.clone());
+        config.transaction_id = credential.transaction_id.clone();
+        config.first_general_info = credential.general_info.clone();
         // SAFETY: `out` was checked by out_handle_clear.
         unsafe { out_handle(out, cmp_client_config { config }) }
     })
@@ -91,6 +96,29 @@ pub extern "C" fn cmp_client_config_add_untrusted(
             return Err(Failure::Usage("too many untrusted certificates"));
         }
         config.config.untrusted.extend(certs);
+        Ok(())
+    })
+}
+
+/// Add certificates (PEM or concatenated DER; copied) to send in the
+/// extraCerts of every request, after those of a signature credential:
+/// for a genm of CMP_GENM_KEM_CIPHERTEXT, our KEM certificate first, then
+/// its intermediates. Errors: as cmp_client_config_add_trust_anchors.
+#[unsafe(no_mangle)]
+pub extern "C" fn cmp_client_config_add_extra_certs(
+    config: *mut cmp_client_config,
+    certs: *const u8,
+    len: usize,
+) -> cmp_result {
+    guard(|| {
+        // SAFETY: NULL or a live, unaliased handle; a buffer of `len` bytes.
+        let (config, bytes) =
+            unsafe { (in_mut(config, "config")?, in_bytes(certs, len, "certs")?) };
+        let certs = parse_certs(bytes)?;
+        if config.config.extra_certs.len().saturating_add(certs.len()) > crate::MAX_INPUT_CERTS {
+            return Err(Failure::Usage("too many extra certificates"));
+        }
+        config.config.extra_certs.extend(certs);
         Ok(())
     })
 }

@@ -1,18 +1,34 @@
 //! `cmp_credential`: how our requests are protected.
 
+use cmp_core::asn1::InfoTypeAndValue;
 use cmp_core::protection::{MacScheme, Protector};
 
 use crate::error::{Failure, cmp_result, guard, guard_value};
 use crate::key::cmp_signing_key;
 use crate::{free_handle, in_bytes, in_ref, out_handle, out_handle_clear, parse_cert, parse_certs};
 
-/// Credentials that protect requests: a shared secret (MAC) or a signing
-/// key with its certificate. Made by cmp_credential_new_mac or
-/// cmp_credential_new_signature, freed by cmp_credential_free. A client
-/// configuration copies what it needs, so the credential may be freed
-/// right after cmp_client_config_new.
+/// Credentials that protect requests: a shared secret (MAC), a signing
+/// key with its certificate, or a KEM-based MAC key. Made by
+/// cmp_credential_new_mac, cmp_credential_new_signature,
+/// cmp_credential_new_kem_mac or cmp_credential_new_kem_to_server, freed
+/// by cmp_credential_free. A client configuration copies what it needs, so
+/// the credential may be freed right after cmp_client_config_new.
 pub struct cmp_credential {
     pub(crate) protector: Protector,
+    /// The transaction a KEM-based MAC key belongs to (the genm's).
+    pub(crate) transaction_id: Option<Vec<u8>>,
+    /// generalInfo of the first request (the KEM ciphertext to the server).
+    pub(crate) general_info: Vec<InfoTypeAndValue>,
+}
+
+impl cmp_credential {
+    fn new(protector: Protector) -> Self {
+        Self {
+            protector,
+            transaction_id: None,
+            general_info: Vec::new(),
+        }
+    }
 }
 
 /// A shared-secret credential: PasswordBasedMac with SHA-256 and HMAC-SHA256
@@ -48,7 +64,7 @@ pub extern "C" fn cmp_credential_new_mac(
             scheme: MacScheme::PBM_SHA256,
         };
         // SAFETY: `out` was checked by out_handle_clear.
-        unsafe { out_handle(out, cmp_credential { protector }) }
+        unsafe { out_handle(out, cmp_credential::new(protector)) }
     })
 }
 
@@ -97,7 +113,7 @@ pub extern "C" fn cmp_credential_new_signature(
             chain,
         };
         // SAFETY: `out` was checked by out_handle_clear.
-        unsafe { out_handle(out, cmp_credential { protector }) }
+        unsafe { out_handle(out, cmp_credential::new(protector)) }
     })
 }
 

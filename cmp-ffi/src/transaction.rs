@@ -48,6 +48,10 @@ pub enum cmp_genm_type {
     CMP_GENM_CA_CERTS = 1,
     /// A certificate request template (RFC 9483 section 4.3.3).
     CMP_GENM_CERT_REQ_TEMPLATE = 2,
+    /// A KEM ciphertext for our KEM key (RFC 9810 section 5.1.3.4), the
+    /// first step of KEM-based MAC protection: see
+    /// cmp_credential_new_kem_mac. May be sent unprotected.
+    CMP_GENM_KEM_CIPHERTEXT = 3,
 }
 
 /// What happened after an input to a transaction.
@@ -103,11 +107,11 @@ pub enum cmp_output {
 /// cmp_transaction_handle_response, act on the event, until
 /// cmp_transaction_is_finished.
 pub struct cmp_transaction {
-    tx: ClientTransaction,
+    pub(crate) tx: ClientTransaction,
     /// The request last handed out by cmp_transaction_next_request.
     current: Option<Vec<u8>>,
     issued: Option<IssuedCertificate>,
-    genp: Vec<Vec<u8>>,
+    pub(crate) genp: Vec<Vec<u8>>,
     recovered: Option<RecoveredKeys>,
     peer: Option<PeerFailure>,
 }
@@ -354,6 +358,7 @@ pub extern "C" fn cmp_transaction_new_genm(
                     .to_itav()
                     .map_err(Error::Encode)?,
             ],
+            3 => vec![cmp_core::kem::ciphertext_request()],
             _ => return Err(Failure::Usage("unknown cmp_genm_type")),
         };
         let tx = ClientTransaction::start_genm(

@@ -2,9 +2,9 @@
 // ML-KEM keys, the request side of the encrypted-certificate
 // proof-of-possession (RFC 9810 section 5.2.8.3) and KEM-based MAC
 // protection (encapsulate, decapsulate, MAC checked with the shared
-// secret). No server the tests can run (OpenSSL 3.0's mock server, `cmp
-// serve`) speaks KEM, so the exchanges with a responder are covered by the
-// Rust tests (cmp-core/tests/kem_pop.rs, kem_protection.rs), not here.
+// secret). OpenSSL 3.0's mock server does not speak KEM; the exchanges
+// with a responder are covered by the Rust tests (cmp-core/tests/kem_pop.rs,
+// kem_protection.rs) and, against `cmp serve`, by tests/c/kem_test.c.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')

@@ -8,7 +8,7 @@
 # LTO, one codegen unit, panic = "abort", stripped) and --no-default-features:
 # ECDSA P-256 and the password-based MAC only, what the example uses.
 # CMP_FFI_FEATURES adds cmp-ffi features to that, e.g.
-#   CMP_FFI_FEATURES=all-algorithms tests/c/size.sh   # + P-384, RSA, Ed25519, ML-DSA
+#   CMP_FFI_FEATURES=all-algorithms tests/c/size.sh   # + P-384, RSA, Ed25519, ML-DSA, ML-KEM
 #   CMP_FFI_FEATURES="rsa p384" tests/c/size.sh
 # Needs gcc, binutils (size, strip), OpenSSL's libcrypto.a (LIBCRYPTO_A to
 # point elsewhere) and headers, cargo.

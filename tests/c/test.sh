@@ -14,6 +14,10 @@
 #     - lifecycle: ccr, central key generation, krr (and its rejection), a
 #       wrong envelope password, ML-DSA-44 enrollment, argument errors;
 #       against the reference CA (`cmp serve`, cmp-cli) on loopback
+#     - kem_test: ML-KEM keys, their certification by encrypted certificate,
+#       KEM-based MAC protection with the client's KEM key (genm
+#       KemCiphertextInfo) and with the server's (`cmp serve --kem-key`),
+#       a wrong KEM key, argument errors
 #     - coap_test: a message split into CoAP blocks and reassembled at every
 #       block size, and each CoAP error code (700-708)
 #     - announce_test: ckuann, cann, rann and crlann made by `cmp announce`,
@@ -108,21 +112,40 @@ for run in "p10cr $mac_port" "poll $poll_port" "implicit $implicit_port" "reject
   "${vg[@]}" "$work/flows" "$pki" "$flow" "$port"
 done
 
+# start_serve NAME ARGS...: `cmp serve` on a free loopback port with ARGS;
+# its root certificate goes to $work/NAME-root.pem, its port to $serve_port.
+start_serve() {
+  local name=$1
+  shift
+  "$cmp_bin" serve --listen 127.0.0.1:0 --root-out "$work/$name-root.pem" "$@" \
+    >"$work/$name.out" 2>"$work/$name.log" &
+  pids+=("$!")
+  serve_port=
+  for _ in $(seq 100); do
+    serve_port=$(sed -n 's#^listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/$name.out")
+    [ -n "$serve_port" ] && [ -s "$work/$name-root.pem" ] && break
+    sleep 0.2
+  done
+  [ -n "$serve_port" ] || { cat "$work/$name.log" >&2; exit 1; }
+  echo "cmp serve ($name): pid ${pids[-1]} port $serve_port"
+}
+
 step "reference CA (cmp serve)"
-"$cmp_bin" serve --listen 127.0.0.1:0 --ref 1234 --secret pass:1234-5678 \
-  --root-out "$work/serve-root.pem" >"$work/serve.out" 2>"$work/serve.log" &
-pids+=("$!")
-serve_port=
-for _ in $(seq 100); do
-  serve_port=$(sed -n 's#^listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/serve.out")
-  [ -n "$serve_port" ] && [ -s "$work/serve-root.pem" ] && break
-  sleep 0.2
-done
-[ -n "$serve_port" ] || { cat "$work/serve.log" >&2; exit 1; }
-echo "cmp serve: pid ${pids[-1]} port $serve_port"
+start_serve serve --ref 1234 --secret pass:1234-5678
 
 step "lifecycle (ccr, central keygen, krr, ML-DSA) under valgrind"
 "${vg[@]}" "$work/lifecycle" "$work/serve-root.pem" "$serve_port"
+
+step "ML-KEM keys certified by encrypted certificate (kem_test enroll) under valgrind"
+"${vg[@]}" "$work/kem_test" enroll "$work/serve-root.pem" "$serve_port" "$work"
+
+step "KEM-based MAC both ways (kem_test mac) under valgrind"
+# a second server: trusts the first one's root for KEM certificates, holds
+# the ML-KEM key certified above, signs with the test PKI's server key
+start_serve serve-kem --ref 1234 --secret pass:1234-5678 --trusted "$work/serve-root.pem" \
+  --cert "$pki/server.crt" --key "$pki/server.key" --extracerts "$pki/ca.crt" \
+  --kem-key "$work/kem.key"
+"${vg[@]}" "$work/kem_test" mac "$pki/root.crt" "$serve_port" "$work"
 
 step "coap_test under valgrind"
 "${vg[@]}" "$work/coap_test" tests/vectors/ir-pbm.1.rsp.der
