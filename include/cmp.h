@@ -1276,18 +1276,33 @@ cmp_result cmp_credential_new_kem_mac(const cmp_transaction *genm,
                                       cmp_credential **out);
 
 /**
- * A KEM-based MAC credential towards a server that holds a KEM key: a
- * fresh shared secret is encapsulated to the ML-KEM public key of
- * `server_cert` (PEM or DER, exactly one; the caller must already trust
- * it), and the ciphertext goes in the generalInfo of the first request.
- * `reference` (may be empty) is sent as senderKID. Requests and responses
- * are protected with the MAC key derived from the secret, which only the
- * holder of the certified key can compute: the server is authenticated by
- * its certificate, we by nothing more than the request itself.
+ * Authenticate the server by its KEM key: encapsulate a fresh shared
+ * secret to the ML-KEM public key of `server_cert` (PEM or DER, exactly
+ * one; the caller must already trust it) and send the ciphertext in the
+ * generalInfo of the first request. The requests keep the protection of
+ * the configuration's credential (MAC or signature); the server's
+ * responses must carry the KEM-based MAC of that secret, which only the
+ * holder of the certified key can compute (RFC 9810 section 5.1.3.4).
  *
- * One credential serves one transaction (each needs a fresh ciphertext).
+ * The secret belongs to one transaction: call this again before the
+ * next one (each call replaces the previous ciphertext and secret).
  * Errors: CMP_NULL_POINTER, CMP_USAGE (empty certificate), CMP_DECODE,
  * CMP_UNSUPPORTED_ALGORITHM (not an ML-KEM key), CMP_CRYPTO, CMP_ENCODE.
+ */
+cmp_result cmp_client_config_encapsulate_to_server(cmp_client_config *config,
+                                                   const uint8_t *server_cert,
+                                                   size_t server_cert_len);
+
+/**
+ * A credential that protects requests with the KEM-based MAC of a secret
+ * encapsulated to the server's KEM certificate (as
+ * cmp_client_config_encapsulate_to_server, but the requests too carry
+ * that MAC). Such requests authenticate the server to us, but not us to
+ * the server (anyone can encapsulate to a public key): only a server that
+ * accepts anonymous requests answers them; the reference CA (`cmp serve
+ * --kem-key`) refuses them with notAuthorized. `reference` (may be empty)
+ * is sent as senderKID. One credential serves one transaction.
+ * Errors: as cmp_client_config_encapsulate_to_server.
  */
 cmp_result cmp_credential_new_kem_to_server(const uint8_t *server_cert,
                                             size_t server_cert_len,

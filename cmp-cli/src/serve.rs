@@ -135,9 +135,12 @@ pub(crate) struct ServeArgs {
     /// MAC-protected requests (default 10000)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(100..=100_000))]
     reply_mac_iterations: Option<u32>,
-    /// The server's ML-KEM private key (PKCS#8, PEM or DER): clients that
-    /// hold its certificate may encapsulate to it and protect their
-    /// requests with the KEM-based MAC (RFC 9810 section 5.1.3.4)
+    /// The server's ML-KEM private key (PKCS#8, PEM or DER): a client that
+    /// holds its certificate may send a ciphertext encapsulated to it with
+    /// its (MAC- or signature-protected) request; the replies then carry
+    /// the KEM-based MAC of that secret (RFC 9810 section 5.1.3.4), which
+    /// authenticates the server. Requests protected only by that KEM-based
+    /// MAC are refused (notAuthorized): it does not authenticate the client
     #[arg(long, value_name = "FILE")]
     kem_key: Option<PathBuf>,
     /// Exit after answering N HTTP requests
@@ -414,9 +417,9 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
             "--trusted needs --cert and --key: replies to signature-protected clients are signed",
         ));
     }
-    if config.secrets.is_empty() && config.trusted.is_empty() && config.kem_key.is_none() {
+    if config.secrets.is_empty() && config.trusted.is_empty() {
         return Err(String::from(
-            "no client could authenticate: give --ref/--secret, --trusted with --cert/--key, or --kem-key",
+            "no client could authenticate: give --ref/--secret and/or --trusted with --cert/--key",
         ));
     }
     if let Some((key, cert)) = &config.signer

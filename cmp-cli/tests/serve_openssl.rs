@@ -854,12 +854,20 @@ fn kem_key_option() {
         "{stderr}"
     );
 
-    // an ML-KEM key (PEM here; DER works too) is enough for clients to
-    // authenticate: the server starts with it and nothing else
+    // an ML-KEM key (PEM here; DER works too) authenticates no client: it
+    // is not enough to start
     let dir = TempDir::new("kem-key");
     let key = KemPrivateKey::generate(KemAlgorithm::MlKem768).unwrap();
     let path = dir.file("kem.pem");
     std::fs::write(&path, key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
-    let server = Server::start(&["--kem-key", &path]);
+    let out = Command::new(env!("CARGO_BIN_EXE_cmp"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--kem-key", &path])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no client could authenticate"), "{stderr}");
+    // with a MAC client it starts
+    let server = Server::start(&["--ref", "1", "--secret", "2", "--kem-key", &path]);
     server.wait_for_log("KEM key: ML-KEM-768");
 }

@@ -1,6 +1,6 @@
 //! ML-KEM (RFC 9810): `cmp_kem_key`, a certificate for a KEM key (proof of
-//! possession by an encrypted certificate), and the credentials of the
-//! KEM-based MAC.
+//! possession by an encrypted certificate), and the KEM-based MAC with our
+//! KEM key or the server's.
 
 use std::ffi::c_char;
 use std::sync::Arc;
@@ -16,7 +16,9 @@ use crate::config::cmp_client_config;
 use crate::credential::cmp_credential;
 use crate::error::{Failure, cmp_result, guard, guard_value};
 use crate::transaction::{cmp_transaction, enroll_kind, optional_name, start_enroll};
-use crate::{free_handle, in_bytes, in_ref, out_bytes, out_handle, out_handle_clear, parse_cert};
+use crate::{
+    free_handle, in_bytes, in_mut, in_ref, out_bytes, out_handle, out_handle_clear, parse_cert,
+};
 
 /// An ML-KEM private key (FIPS 203): certified with
 /// cmp_transaction_new_kem_enroll, then used to protect requests with the
@@ -244,18 +246,61 @@ pub extern "C" fn cmp_credential_new_kem_mac(
     })
 }
 
-/// A KEM-based MAC credential towards a server that holds a KEM key: a
-/// fresh shared secret is encapsulated to the ML-KEM public key of
-/// `server_cert` (PEM or DER, exactly one; the caller must already trust
-/// it), and the ciphertext goes in the generalInfo of the first request.
-/// `reference` (may be empty) is sent as senderKID. Requests and responses
-/// are protected with the MAC key derived from the secret, which only the
-/// holder of the certified key can compute: the server is authenticated by
-/// its certificate, we by nothing more than the request itself.
+/// A fresh shared secret encapsulated to the ML-KEM public key of the DER
+/// or PEM certificate `cert`: the KemCiphertextInfo to send and the secret.
+fn encapsulate_to_cert(cert: &[u8]) -> Result<(InfoTypeAndValue, Vec<u8>), Failure> {
+    if cert.is_empty() {
+        return Err(Failure::Usage("the certificate is empty"));
+    }
+    let cert = parse_cert(cert)?;
+    Ok(kem::encapsulate_to(
+        cert.tbs_certificate().subject_public_key_info(),
+        &RustCryptoProvider,
+    )?)
+}
+
+/// Authenticate the server by its KEM key: encapsulate a fresh shared
+/// secret to the ML-KEM public key of `server_cert` (PEM or DER, exactly
+/// one; the caller must already trust it) and send the ciphertext in the
+/// generalInfo of the first request. The requests keep the protection of
+/// the configuration's credential (MAC or signature); the server's
+/// responses must carry the KEM-based MAC of that secret, which only the
+/// holder of the certified key can compute (RFC 9810 section 5.1.3.4).
 ///
-/// One credential serves one transaction (each needs a fresh ciphertext).
+/// The secret belongs to one transaction: call this again before the
+/// next one (each call replaces the previous ciphertext and secret).
 /// Errors: CMP_NULL_POINTER, CMP_USAGE (empty certificate), CMP_DECODE,
 /// CMP_UNSUPPORTED_ALGORITHM (not an ML-KEM key), CMP_CRYPTO, CMP_ENCODE.
+#[unsafe(no_mangle)]
+pub extern "C" fn cmp_client_config_encapsulate_to_server(
+    config: *mut cmp_client_config,
+    server_cert: *const u8,
+    server_cert_len: usize,
+) -> cmp_result {
+    guard(|| {
+        // SAFETY: NULL or a live, unaliased handle; a buffer of the length.
+        let (config, cert) = unsafe {
+            (
+                in_mut(config, "config")?,
+                in_bytes(server_cert, server_cert_len, "server_cert")?,
+            )
+        };
+        let (itav, secret) = encapsulate_to_cert(cert)?;
+        config.config.first_general_info = vec![itav];
+        config.config.response_secret = Some(secret);
+        Ok(())
+    })
+}
+
+/// A credential that protects requests with the KEM-based MAC of a secret
+/// encapsulated to the server's KEM certificate (as
+/// cmp_client_config_encapsulate_to_server, but the requests too carry
+/// that MAC). Such requests authenticate the server to us, but not us to
+/// the server (anyone can encapsulate to a public key): only a server that
+/// accepts anonymous requests answers them; the reference CA (`cmp serve
+/// --kem-key`) refuses them with notAuthorized. `reference` (may be empty)
+/// is sent as senderKID. One credential serves one transaction.
+/// Errors: as cmp_client_config_encapsulate_to_server.
 #[unsafe(no_mangle)]
 pub extern "C" fn cmp_credential_new_kem_to_server(
     server_cert: *const u8,
@@ -274,14 +319,7 @@ pub extern "C" fn cmp_credential_new_kem_to_server(
                 in_bytes(reference, reference_len, "reference")?,
             )
         };
-        if cert.is_empty() {
-            return Err(Failure::Usage("the certificate is empty"));
-        }
-        let cert = parse_cert(cert)?;
-        let (itav, secret) = kem::encapsulate_to(
-            cert.tbs_certificate().subject_public_key_info(),
-            &RustCryptoProvider,
-        )?;
+        let (itav, secret) = encapsulate_to_cert(cert)?;
         let credential = cmp_credential {
             protector: kem::mac_protector(secret, reference),
             transaction_id: None,

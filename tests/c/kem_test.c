@@ -22,10 +22,12 @@
  *     wrong-key  the same with another ML-KEM-768 key: the server cannot
  *                verify the ir (badMessageCheck); ML-KEM-512: the ciphertext
  *                does not fit (CMP_INCORRECT_DATA).
- *     to-server  encapsulate to the server's KEM certificate; the ir carries
- *                the ciphertext and is protected with the KEM-based MAC; ip,
- *                certConf, pkiConf. To an EC certificate:
- *                CMP_UNSUPPORTED_ALGORITHM.
+ *     to-server  encapsulate to the server's KEM certificate: MAC-protected
+ *                requests carry the ciphertext, the server's replies the
+ *                KEM-based MAC (checked with that secret only); ip,
+ *                certConf, pkiConf. Requests protected by nothing but that
+ *                KEM-based MAC are refused (notAuthorized). To an EC
+ *                certificate: CMP_UNSUPPORTED_ALGORITHM.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -333,15 +335,13 @@ static int load_kem_key(cmp_kem_key **key) {
   return 0;
 }
 
-/* An ir for a fresh P-256 key under `cred` (consumed): issued, confirmed.
+/* An ir for a fresh P-256 key under `config` (freed): issued, confirmed.
  * With `tid`, the ir must continue that transaction. */
-static int enroll_with(cmp_credential *cred, const char *subject, const uint8_t *tid) {
+static int enroll_config(cmp_client_config *config, const char *subject, const uint8_t *tid) {
   uint8_t ir_tid[16];
-  cmp_client_config *config = NULL;
   cmp_signing_key *key = NULL;
   cmp_transaction *tx = NULL;
   int ok = -1;
-  if (config_of(cred, &config) != 0) return -1;
   if (cmp_signing_key_generate(CMP_KEY_EC_P256, &key) != CMP_OK) goto out;
   if (cmp_transaction_new_enroll(config, CMP_ENROLL_IR, key, subject, NULL, 0, now(), &tx) !=
       CMP_OK) {
@@ -360,6 +360,13 @@ out:
   cmp_signing_key_free(key);
   cmp_client_config_free(config);
   return ok;
+}
+
+/* enroll_config with a configuration around `cred` (consumed). */
+static int enroll_with(cmp_credential *cred, const char *subject, const uint8_t *tid) {
+  cmp_client_config *config = NULL;
+  if (config_of(cred, &config) != 0) return -1;
+  return enroll_config(config, subject, tid);
 }
 
 static int kem_mac(void) {
@@ -441,13 +448,52 @@ static int to_server(void) {
   static uint8_t cert[16384];
   size_t cert_len;
   cmp_credential *cred = (cmp_credential *)1;
+  cmp_client_config *config = NULL;
+  cmp_signing_key *key = NULL;
+  cmp_transaction *tx = NULL;
+  cmp_result rc;
+  cmp_event ev;
+  int32_t status = -1;
+  uint32_t fail_info = 0;
   if (read_file("kem.crt", cert, sizeof cert, &cert_len) != 0) return -1;
   /* an EC certificate (the trust anchor) has no KEM key */
   EXPECT_RC(cmp_credential_new_kem_to_server(trust_pem, trust_pem_len, NULL, 0, &cred),
             CMP_UNSUPPORTED_ALGORITHM);
   EXPECT(cred == NULL);
+  EXPECT_RC(cmp_client_config_encapsulate_to_server(NULL, cert, cert_len), CMP_NULL_POINTER);
+
+  /* MAC-protected requests with a ciphertext to the server's KEM key: the
+   * responses carry the KEM-based MAC (checked with that secret alone) */
+  if (mac_config(&config) != 0) return -1;
+  EXPECT_RC(cmp_client_config_encapsulate_to_server(config, trust_pem, trust_pem_len),
+            CMP_UNSUPPORTED_ALGORITHM);
+  CHECK(cmp_client_config_encapsulate_to_server(config, cert, cert_len));
+  if (enroll_config(config, "CN=C KEM Server Authenticated", NULL) != 0) return -1;
+
+  /* requests protected only by the KEM-based MAC authenticate nobody: the
+   * reference CA refuses them (notAuthorized, under that same MAC) */
   CHECK(cmp_credential_new_kem_to_server(cert, cert_len, NULL, 0, &cred));
-  return enroll_with(cred, "CN=C KEM To Server Device", NULL);
+  if (config_of(cred, &config) != 0) return -1;
+  int ok = -1;
+  if (cmp_signing_key_generate(CMP_KEY_EC_P256, &key) != CMP_OK) goto out;
+  if (cmp_transaction_new_enroll(config, CMP_ENROLL_IR, key, "CN=C Anonymous", NULL, 0, now(),
+                                 &tx) != CMP_OK)
+    goto out;
+  if (exchange(tx, CMP_BODY_IR, NULL, &rc, &ev) != 0) goto out;
+  if (rc != CMP_PEER_ERROR || cmp_transaction_peer_status(tx, &status, &fail_info) != CMP_OK) {
+    fprintf(stderr, "to-server: got %s, expected CMP_PEER_ERROR\n", cmp_result_name(rc));
+    goto out;
+  }
+  if (status != 2 || fail_info != (1u << 23)) { /* rejection, notAuthorized */
+    fprintf(stderr, "to-server: status %d fail_info %#x\n", (int)status, (unsigned)fail_info);
+    goto out;
+  }
+  ok = 0;
+out:
+  cmp_transaction_free(tx);
+  cmp_signing_key_free(key);
+  cmp_client_config_free(config);
+  return ok;
 }
 
 int main(int argc, char **argv) {

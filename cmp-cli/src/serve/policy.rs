@@ -179,6 +179,15 @@ impl Policy {
     pub(crate) fn decide(&mut self, p: PendingRequest, now: Timestamp) -> Reply {
         let transaction_id = p.transaction_id().to_vec();
         let result = match p.kind() {
+            // A KEM-based MAC keyed by a ciphertext to our own KEM key
+            // authenticates us to the requester, not the requester to us.
+            _ if matches!(p.requester(), Authenticated::Kem { certificate: None }) => self.reject(
+                p,
+                FailureBit::NotAuthorized,
+                "a KEM-based MAC from a ciphertext to our KEM key does not authenticate the \
+                 requester: protect the request with a MAC secret or a signature",
+                now,
+            ),
             RequestKind::Enroll(_) | RequestKind::P10cr if p.polls() < self.poll => {
                 let next = p.polls().saturating_add(1);
                 self.note(format!("asked to poll ({next} of {})", self.poll), false);
