@@ -21,7 +21,7 @@ use cmp_core::client::{
     ClientConfig, ClientEvent, ClientTransaction, Confirmation, EnrollKind, EnrollRequest,
     GenmRequest, IssuedCertificate, KeyRecoveryRequest, RecoveredKeys, RevokeRequest,
 };
-use cmp_core::crypto::{CryptoProvider, SecureRandom, SigningKey};
+use cmp_core::crypto::{CryptoProvider, EnvelopeRecipient, SecureRandom, SigningKey};
 use cmp_core::message::{ParsedMessage, describe, oid_name};
 use cmp_core::protection::{MacScheme, Protector};
 use cmp_core::trust::TrustStore;
@@ -146,6 +146,19 @@ pub(crate) struct EnrollArgs {
     /// Central key generation: write the delivered private key here (PKCS#8 PEM)
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub(crate) newkeyout: Option<PathBuf>,
+    /// Archive the new private key at the CA (pkiArchiveOptions, RFC 4211 6.4), encrypted
+    /// under the MAC --secret or for --archive-cert; `cmp krr` recovers it
+    #[arg(long = "archive-key", help_heading = "Request")]
+    pub(crate) archive_key: bool,
+    /// --archive-key: encrypt the key for this certificate (the CA's; RSA: key transport,
+    /// EC: key agreement) instead of the MAC secret
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "archive_key",
+        help_heading = "Request"
+    )]
+    pub(crate) archive_cert: Option<PathBuf>,
 }
 
 /// krr.
@@ -283,6 +296,11 @@ pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
     };
 
     if args.central_keygen {
+        if args.archive_key {
+            return Err(usage(
+                "--archive-key sends a key of ours: the PKI archives keys it generates itself",
+            ));
+        }
         return run_central_keygen(kind, args, subject, old_cert, config, exchange, &prot);
     }
     if args.newkeyout.is_some() {
@@ -314,9 +332,15 @@ pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
             key
         }
     };
+    let archive = if args.archive_key {
+        Some(archive_control(&key, args, &prot, &config)?)
+    } else {
+        None
+    };
     let key: Arc<dyn SigningKey> = Arc::new(key);
 
     let mut request = EnrollRequest::new(kind, subject, key);
+    request.controls.extend(archive);
     // ir and cr: --oldcert only gives the default subject
     if kind == EnrollKind::Kur {
         request.old_cert = old_cert;
@@ -332,6 +356,43 @@ pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
         println!("  key written to {}", p.display());
     }
     Ok(())
+}
+
+/// The pkiArchiveOptions control of `--archive-key`: `key` encrypted for
+/// `--archive-cert`, else under the MAC secret.
+fn archive_control(
+    key: &PrivateKey,
+    args: &EnrollArgs,
+    prot: &Protection,
+    config: &ClientConfig,
+) -> CliResult<cmp_core::asn1::AttributeTypeAndValue> {
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| CliError::from(cmp_core::Error::from(e)))?;
+    let cert = args
+        .archive_cert
+        .as_deref()
+        .map(files::read_cert)
+        .transpose()?;
+    let secret = match &prot.protector {
+        Protector::Mac { secret, .. } => Some(secret.as_slice()),
+        _ => None,
+    };
+    let recipient = match (&cert, secret) {
+        (Some(cert), _) => cmp_core::keygen::recipient_for(None, Some(cert))?,
+        (None, Some(secret)) => EnvelopeRecipient::Password(secret),
+        (None, None) => {
+            return Err(usage(
+                "--archive-key without a MAC --secret needs --archive-cert (the CA's certificate)",
+            ));
+        }
+    };
+    Ok(cmp_core::archive::archive_control(
+        config.provider.as_ref(),
+        &der,
+        recipient,
+        None,
+    )?)
 }
 
 /// `cmp ir|cr|kur --central-keygen`.

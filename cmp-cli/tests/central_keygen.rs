@@ -1,6 +1,7 @@
 //! `cmp ir --central-keygen` and `cmp krr` against `cmp serve` on loopback:
 //! the server generates the key, the client writes it out, OpenSSL confirms
 //! that it belongs to the certificate, and key recovery returns the same key.
+//! Likewise for keys of our own archived with `--archive-key`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -188,4 +189,85 @@ fn central_key_generation_and_key_recovery_through_the_cli() {
     .concat());
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--central-keygen"));
+}
+
+#[test]
+fn archived_own_key_is_recovered_through_the_cli() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let mac = ["--ref", "1234", "--secret", "pass:1234-5678"];
+
+    // under the MAC secret (password-based recipient info)
+    let out = cmp(&[
+        &["ir", "--server", &server.url][..],
+        &mac,
+        &[
+            "--subject",
+            "/CN=Archiving CLI",
+            "--archive-key",
+            "--keyout",
+            &file("key.pem"),
+            "--certout",
+            &file("cert.pem"),
+            "--chainout",
+            &file("chain.pem"),
+        ],
+    ]
+    .concat());
+    ok(&out);
+    // for the issuing CA's certificate (EC: key agreement), a second key
+    let out = cmp(&[
+        &["cr", "--server", &server.url][..],
+        &mac,
+        &[
+            "--subject",
+            "/CN=Archiving CLI",
+            "--archive-key",
+            "--archive-cert",
+            &file("chain.pem"),
+            "--keyout",
+            &file("key2.pem"),
+            "--certout",
+            &file("cert2.pem"),
+        ],
+    ]
+    .concat());
+    ok(&out);
+
+    let out = cmp(&[
+        &["krr", "--server", &server.url][..],
+        &mac,
+        &[
+            "--subject",
+            "/CN=Archiving CLI",
+            "--certout",
+            &file("recovered.pem"),
+            "--newkeyout",
+            &file("recovered.key"),
+        ],
+    ]
+    .concat());
+    let text = ok(&out);
+    assert!(text.contains("keys recovered: accepted (2 keys)"), "{text}");
+    let keys = std::fs::read_to_string(file("recovered.key")).unwrap();
+    let certs = std::fs::read_to_string(file("recovered.pem")).unwrap();
+    for (key, cert) in [("key.pem", "cert.pem"), ("key2.pem", "cert2.pem")] {
+        let key = std::fs::read_to_string(file(key)).unwrap();
+        let cert = std::fs::read_to_string(file(cert)).unwrap();
+        assert!(keys.contains(&key), "{key} not recovered");
+        assert!(certs.contains(&cert), "{cert} not recovered");
+    }
+
+    // usage errors: with central key generation; without a secret or certificate
+    let out = cmp(&[
+        &["ir", "--server", &server.url][..],
+        &mac,
+        &["--subject", "/CN=x", "--central-keygen", "--archive-key"],
+    ]
+    .concat());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--archive-key"));
+    let out = cmp(&["ir", "--server", &server.url, "--archive-cert", "x.pem"]);
+    assert!(!out.status.success());
 }

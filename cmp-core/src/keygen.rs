@@ -482,7 +482,7 @@ pub(crate) fn authorize_kga(
     ))
 }
 
-fn envelope_error(e: EnvelopeError) -> Error {
+pub(crate) fn envelope_error(e: EnvelopeError) -> Error {
     match e {
         EnvelopeError::NotForUs => Error::KeyNotForUs,
         EnvelopeError::DecryptFailed => Error::KeyDecryptFailed("wrong key or corrupted data"),

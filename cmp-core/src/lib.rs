@@ -84,6 +84,7 @@ extern crate std;
 
 pub mod alg;
 pub mod announce;
+pub mod archive;
 pub mod asn1;
 pub mod client;
 pub mod crypto;

@@ -183,6 +183,7 @@ pub extern "C" fn cmp_transaction_new_kem_enroll(
             extensions: Vec::new(),
             pop: PopMethod::EncryptedCert(key.key.clone()),
             old_cert: None,
+            controls: Vec::new(),
             cert_req_id: 0,
         };
         start_enroll(out, config, request, old, now)

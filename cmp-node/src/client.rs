@@ -520,6 +520,7 @@ fn enroll_request(
             extensions: extensions_of(o.extensions.as_ref())?,
             pop: PopMethod::EncryptedCert(Arc::new(kem_key_of(kem)?)),
             old_cert: o.old_cert.as_ref().map(cert_of).transpose()?,
+            controls: Vec::new(),
             cert_req_id: o.cert_req_id.unwrap_or(0),
         });
     }
@@ -548,6 +549,7 @@ fn enroll_request(
         extensions: extensions_of(o.extensions.as_ref())?,
         pop,
         old_cert: o.old_cert.as_ref().map(cert_of).transpose()?,
+        controls: Vec::new(),
         cert_req_id: o.cert_req_id.unwrap_or(0),
     })
 }

@@ -309,6 +309,7 @@ impl PyClientTransaction {
                 extensions: extensions_of(extensions)?,
                 pop: PopMethod::EncryptedCert(kem_key.get().key.clone()),
                 old_cert: old_cert.filter(|c| !c.is_none()).map(cert_of).transpose()?,
+                controls: Vec::new(),
                 cert_req_id,
             };
             let config = Arc::clone(&config.get().config);
@@ -343,6 +344,7 @@ impl PyClientTransaction {
             extensions: extensions_of(extensions)?,
             pop,
             old_cert: old_cert.filter(|c| !c.is_none()).map(cert_of).transpose()?,
+            controls: Vec::new(),
             cert_req_id,
         };
         let config = Arc::clone(&config.get().config);

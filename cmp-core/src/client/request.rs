@@ -103,6 +103,9 @@ pub struct EnrollRequest {
     pub pop: PopMethod,
     /// kur: the certificate to update (sent as the oldCertID control).
     pub old_cert: Option<Certificate>,
+    /// Further controls of the request, after oldCertID: e.g. the
+    /// pkiArchiveOptions of [`crate::archive::archive_control`], a regToken.
+    pub controls: Vec<AttributeTypeAndValue>,
     /// certReqId (RFC 9483: 0).
     pub cert_req_id: i64,
 }
@@ -116,6 +119,7 @@ impl EnrollRequest {
             extensions: Vec::new(),
             pop: PopMethod::Signature(key),
             old_cert: None,
+            controls: Vec::new(),
             cert_req_id: 0,
         }
     }
@@ -136,6 +140,7 @@ impl EnrollRequest {
             extensions: Vec::new(),
             pop: PopMethod::CentralKeyGen { algorithm, opener },
             old_cert: None,
+            controls: Vec::new(),
             cert_req_id: 0,
         }
     }
@@ -180,21 +185,19 @@ impl EnrollRequest {
             },
             ..Default::default()
         };
-        let controls = match &self.old_cert {
-            Some(old) => {
-                let id = cert_id(old)?;
-                let value = Any::encode_from(&id).map_err(Error::Encode)?;
-                Some(alloc::vec![AttributeTypeAndValue {
-                    oid: oid::REG_CTRL_OLD_CERT_ID,
-                    value
-                }])
-            }
-            None => None,
-        };
+        let mut controls = Vec::with_capacity(self.controls.len().saturating_add(1));
+        if let Some(old) = &self.old_cert {
+            let id = cert_id(old)?;
+            controls.push(AttributeTypeAndValue {
+                oid: oid::REG_CTRL_OLD_CERT_ID,
+                value: Any::encode_from(&id).map_err(Error::Encode)?,
+            });
+        }
+        controls.extend(self.controls.iter().cloned());
         let cert_req = CertRequest {
             cert_req_id: self.cert_req_id,
             cert_template: template,
-            controls,
+            controls: (!controls.is_empty()).then_some(controls),
         };
         let popo = match &self.pop {
             PopMethod::Signature(key) => Some(pop::signature_pop(&cert_req, key.as_ref())?),

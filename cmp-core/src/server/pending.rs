@@ -295,6 +295,38 @@ impl PendingRequest {
         Ok((key, public))
     }
 
+    /// The private key the requester sends for archiving (the
+    /// pkiArchiveOptions control of an ir/cr/kur/ccr, RFC 4211 section 6.4),
+    /// decrypted with the first of `openers` it is addressed to (the CA's
+    /// decryption key; a password opener of [`PendingRequest::mac_secret`])
+    /// and checked to be the key of the requested public key. `None` when
+    /// the request archives nothing. Errors: see
+    /// [`crate::archive::archived_key`].
+    pub fn archived_key(
+        &self,
+        openers: &[&dyn crate::crypto::EnvelopeOpener],
+    ) -> Result<Option<PrivateKeyDer>> {
+        let (Some(request), Some(public_key)) = (self.cert_request(), self.public_key()) else {
+            return Ok(None);
+        };
+        crate::archive::archived_key(
+            self.config.provider.as_ref(),
+            request.cert_req.controls.as_deref().unwrap_or_default(),
+            public_key,
+            openers,
+        )
+    }
+
+    /// The shared secret a MAC-protected request was verified with (e.g.
+    /// to open a key the requester archived under it); `None` for other
+    /// protection.
+    pub fn mac_secret(&self) -> Option<&[u8]> {
+        match (&self.auth, &self.ctx.protection) {
+            (Authenticated::Mac, super::ReplyProtection::Mac { secret, .. }) => Some(secret),
+            _ => None,
+        }
+    }
+
     /// The requested subject (ir/cr/kur/p10cr; krr: whose keys to recover).
     pub fn subject(&self) -> Option<&Name> {
         match self.csr() {
