@@ -8,9 +8,10 @@
 // own demo hierarchy, root from --root-out); a second server trusting that
 // root answers a genm KemCiphertextInfo, and the decapsulated secret keys
 // the KEM-based MAC of an ir in the same transaction (a wrong KEM key:
-// badMessageCheck); the same server holds the certified key (--kem-key),
-// so a client encapsulates to its certificate and enrolls under the
-// KEM-based MAC. OpenSSL 3.0's mock server does not speak KEM.
+// badMessageCheck; a KEM certificate under another root: signerNotTrusted);
+// the same server holds the certified key (--kem-key), so a client
+// encapsulates to its certificate and enrolls under the KEM-based MAC.
+// OpenSSL 3.0's mock server does not speak KEM.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -18,6 +19,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { X509Certificate } = require('node:crypto')
+const { execFileSync } = require('node:child_process')
 const { cmp, mac, pki, PKI, REFERENCE, SECRET, startServe } = require('./common.js')
 
 test('KemPrivateKey: generate every level, PKCS#8 round trip', () => {
@@ -204,7 +206,7 @@ test('ML-KEM against cmp serve: encrypted certificate, KEM-based MAC both ways',
     const top = new X509Certificate(issued.chain[issued.chain.length - 1])
     assert.ok(top.checkIssued(root) && top.verify(root.publicKey), 'the chain ends under --root-out')
     // keyUsage keyEncipherment only (as openssl prints it)
-    const text = require('node:child_process').execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-ext', 'keyUsage'], {
+    const text = execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-ext', 'keyUsage'], {
       input: issued.certificate,
       stdio: ['pipe', 'pipe', 'ignore'],
     })
@@ -214,7 +216,7 @@ test('ML-KEM against cmp serve: encrypted certificate, KEM-based MAC both ways',
     await first.waitForLog('[ir->ip certConf->pkiconf]: issued ')
     assert.match(first.log(), /\[ir->ip certConf->pkiconf\]: issued [0-9a-f]+ to "CN=Node KEM Server"; confirmed/)
   })
-  if (kem === null) return
+  assert.ok(kemCert !== null, 'the ML-KEM certificate of the first step')
 
   // the second CA: trusts the first one's root (for the KEM certificate),
   // signs with server.crt (under root.crt), holds the certified ML-KEM key
@@ -330,6 +332,30 @@ test('ML-KEM against cmp serve: encrypted certificate, KEM-based MAC both ways',
     assert.ok(tx.isFinished && !tx.isCompleted)
     const tid = genp.transactionId.toString('hex')
     await second.waitForLog(`transaction ${tid} [ir->error]: error (badMessageCheck): protection does not verify`)
+  })
+
+  await t.test('a KEM certificate not under a trusted root: the genm is rejected, signerNotTrusted', async () => {
+    // an ML-KEM certificate of the second CA itself: its root is not among the --trusted
+    const other = cmp.KemPrivateKey.generate('ml-kem-768')
+    const enrolled = await cmp.runTransaction(
+      cmp.ClientTransaction.ir(new cmp.ClientConfig({ ...mac }), { pop: 'encryptedCert', kemKey: other.toDer(), subject: 'CN=Node Untrusted KEM' }),
+      { url: second.url },
+    )
+    assert.ok(spkiOf(enrolled.issued.certificate).equals(other.publicKeyDer()))
+    const config = new cmp.ClientConfig({ ...mac, extraCerts: [enrolled.issued.certificate, ...enrolled.issued.chain] })
+    const tx = cmp.ClientTransaction.genm(config, ['kemCiphertextInfo'])
+    await assert.rejects(cmp.runTransaction(tx, { url: second.url }), (e) => {
+      assert.ok(e instanceof cmp.PeerError, String(e))
+      // a MAC-protected (1234) error: authenticated
+      assert.equal(e.code, 'CMP_PEER_ERROR')
+      assert.equal(e.cmpCode, 500)
+      assert.equal(e.body, 'error')
+      assert.equal(e.status, 'rejection')
+      assert.deepEqual(e.failInfo, ['signerNotTrusted'])
+      assert.equal(errorName(e.errorCode), 'CMP_SIGNER_NOT_TRUSTED')
+      return true
+    })
+    assert.ok(tx.isFinished && !tx.isCompleted)
   })
 
   await t.test('encapsulate to the server KEM certificate; ir under the KEM-based MAC', async () => {
