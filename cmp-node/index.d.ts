@@ -345,6 +345,12 @@ export interface ClientConfigOptions {
    * `kemEncapsulate` for a responder's KEM key).
    */
   firstGeneralInfo?: Array<InfoTypeAndValue>
+  /**
+   * KEM-based MAC with a secret encapsulated to the responder's ML-KEM
+   * key (the `sharedSecret` of `kemEncapsulate`; put its `info` in
+   * `firstGeneralInfo`). `reference` is the senderKID.
+   */
+  kemSharedSecret?: Buffer
 }
 
 /** One block of a body cut by `coapSplit`. */

@@ -87,6 +87,10 @@ pub struct ClientConfigOptions {
     /// Extra generalInfo of the first request (e.g. the `info` of
     /// `kemEncapsulate` for a responder's KEM key).
     pub first_general_info: Option<Vec<InfoTypeAndValue>>,
+    /// KEM-based MAC with a secret encapsulated to the responder's ML-KEM
+    /// key (the `sharedSecret` of `kemEncapsulate`; put its `info` in
+    /// `firstGeneralInfo`). `reference` is the senderKID.
+    pub kem_shared_secret: Option<Buffer>,
 }
 
 /// KEM-based MAC protection from a genp that carries a KEM ciphertext.
@@ -127,7 +131,11 @@ pub(crate) fn kem_encapsulate(env: Env, spki: Buffer) -> napi::Result<KemEncapsu
 
 fn protector_of(o: &ClientConfigOptions) -> Res<Protector> {
     if let Some(k) = &o.kem {
-        if o.secret.is_some() || o.key.is_some() || o.cert.is_some() {
+        if o.secret.is_some()
+            || o.key.is_some()
+            || o.cert.is_some()
+            || o.kem_shared_secret.is_some()
+        {
             return Err(usage("give kem, secret or key and cert, not several"));
         }
         let genp = k.genp.iter().map(itav_of).collect::<Res<Vec<_>>>()?;
@@ -137,6 +145,15 @@ fn protector_of(o: &ClientConfigOptions) -> Res<Protector> {
             &kem_key_of(&k.key)?,
             reference,
         )?);
+    }
+    if let Some(shared) = &o.kem_shared_secret {
+        if o.secret.is_some() || o.key.is_some() || o.cert.is_some() {
+            return Err(usage(
+                "give kemSharedSecret, secret or key and cert, not several",
+            ));
+        }
+        let reference = o.reference.as_ref().map(bytes_of).unwrap_or_default();
+        return Ok(kem::mac_protector(shared.to_vec(), reference));
     }
     match (&o.secret, &o.key, &o.cert) {
         (Some(_), Some(_), _) => Err(usage(

@@ -101,13 +101,15 @@ function serveArgs() {
  * read, with { url, port, log(), waitForLog(text), stop() }: `log()` is its
  * stderr so far (one line per transaction, written just after the reply),
  * `stop()` sends SIGTERM and resolves with { code, signal } of the exit.
+ * With `{ fixedPki: false }` only `extra` is passed: the server generates its
+ * own demo hierarchy (see `--root-out`).
  */
-function startServe(extra = []) {
+function startServe(extra = [], { fixedPki = true } = {}) {
   if (!fs.existsSync(CMP_BIN)) {
     return Promise.reject(new Error(`${CMP_BIN} not found: run \`cargo build -p cmp-cli\` (or set CMP_BIN)`))
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(CMP_BIN, ['serve', '--listen', '127.0.0.1:0', ...serveArgs(), ...extra], {
+    const child = spawn(CMP_BIN, ['serve', '--listen', '127.0.0.1:0', ...(fixedPki ? serveArgs() : []), ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     serving.add(child)
