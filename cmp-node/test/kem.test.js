@@ -9,8 +9,9 @@
 // root answers a genm KemCiphertextInfo, and the decapsulated secret keys
 // the KEM-based MAC of an ir in the same transaction (a wrong KEM key:
 // badMessageCheck; a KEM certificate under another root: signerNotTrusted);
-// the same server holds the certified key (--kem-key), so a client
-// encapsulates to its certificate and enrolls under the KEM-based MAC.
+// the same server holds the certified key (--kem-key), so a MAC client
+// encapsulates to its certificate and gets answers under the KEM-based MAC,
+// while requests under nothing but that MAC are refused (notAuthorized).
 // OpenSSL 3.0's mock server does not speak KEM.
 
 const test = require('node:test')
@@ -358,32 +359,55 @@ test('ML-KEM against cmp serve: encrypted certificate, KEM-based MAC both ways',
     assert.ok(tx.isFinished && !tx.isCompleted)
   })
 
-  await t.test('encapsulate to the server KEM certificate; ir under the KEM-based MAC', async () => {
+  await t.test('encapsulate to the server KEM certificate: its answers carry the KEM-based MAC', async () => {
     // an EC certificate carries no KEM key
     assert.throws(
       () => cmp.kemEncapsulate(spkiOf(new X509Certificate(pki('root.crt')).raw)),
       (e) => e instanceof cmp.CmpError && e.code === 'CMP_UNSUPPORTED_ALGORITHM',
     )
+    // MAC-protected requests (1234) with the ciphertext in the ir's generalInfo; the
+    // responses are checked with the shared secret alone
     const { info, sharedSecret } = cmp.kemEncapsulate(spkiOf(kemCert))
-    const config = new cmp.ClientConfig({ kemSharedSecret: sharedSecret, reference: 'node-kem-client', firstGeneralInfo: [info], ...trust })
-    assert.equal(config.protection, 'mac')
+    const config = new cmp.ClientConfig({ ...mac, firstGeneralInfo: [info], responseSecret: sharedSecret, ...trust })
     const { key, tx, rec, run } = await enrollUnder(config, 'CN=Node KEM To Server Device')
     const r = await run
     assert.deepEqual(rec.sent, ['ir', 'certConf'])
     assert.deepEqual(rec.received, ['ip', 'pkiconf'])
     assert.ok(tx.isCompleted)
     checkIssued(r, key, 'CN=Node KEM To Server Device')
+    const ir = cmp.Message.parse(rec.requests[0])
+    assert.equal(ir.protectionAlgName, 'PasswordBasedMac')
     const ip = cmp.Message.parse(rec.responses[0])
     // the server decapsulated the secret: its answer carries the KEM-based MAC
     assert.equal(ip.protectionAlgName, 'KemBasedMac')
     ip.verifyMac(sharedSecret)
-    const ir = cmp.Message.parse(rec.requests[0])
-    assert.equal(ir.protectionAlgName, 'KemBasedMac')
-    assert.ok(ir.senderKid.equals(Buffer.from('node-kem-client')))
-    ir.verifyMac(sharedSecret)
     const tid = tx.transactionId.toString('hex')
     await second.waitForLog(`transaction ${tid} [ir->ip certConf->pkiconf]: issued `)
     assert.match(second.log(), new RegExp(`transaction ${tid} \\[ir->ip certConf->pkiconf\\]: issued [0-9a-f]+ to "CN=Node KEM To Server Device"; confirmed`))
     assert.ok(!second.log().includes(`transaction ${tid} [genm`), 'no genm: the client encapsulated')
+  })
+
+  await t.test('requests under nothing but the KEM-based MAC to the server key: notAuthorized', async () => {
+    // anyone can encapsulate to a public key: that authenticates the server, not us
+    const { info, sharedSecret } = cmp.kemEncapsulate(spkiOf(kemCert))
+    const config = new cmp.ClientConfig({ kemSharedSecret: sharedSecret, reference: 'node-kem-client', firstGeneralInfo: [info], ...trust })
+    assert.equal(config.protection, 'mac')
+    const { tx, rec, run } = await enrollUnder(config, 'CN=Node Anonymous')
+    await assert.rejects(run, (e) => {
+      assert.ok(e instanceof cmp.PeerError, String(e))
+      assert.equal(e.code, 'CMP_PEER_ERROR')
+      assert.equal(e.status, 'rejection')
+      assert.deepEqual(e.failInfo, ['notAuthorized'])
+      return true
+    })
+    assert.deepEqual(rec.sent, ['ir'])
+    const ir = cmp.Message.parse(rec.requests[0])
+    assert.equal(ir.protectionAlgName, 'KemBasedMac')
+    ir.verifyMac(sharedSecret)
+    // the refusal is protected with that MAC too
+    const ip = cmp.Message.parse(rec.responses[0])
+    assert.equal(ip.protectionAlgName, 'KemBasedMac')
+    ip.verifyMac(sharedSecret)
+    assert.ok(tx.isFinished && !tx.isCompleted)
   })
 })
