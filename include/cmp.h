@@ -1434,6 +1434,34 @@ cmp_result cmp_transaction_new_central_keygen(const cmp_client_config *config,
                                               cmp_transaction **out);
 
 /**
+ * Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) for the software
+ * key `new_key` (PKCS#8, SEC1 or PKCS#1; PEM or DER; copied), proven by
+ * its signature as in cmp_transaction_new_enroll, and archive that key at
+ * the CA (pkiArchiveOptions, RFC 4211 section 6.4) for a later
+ * cmp_transaction_new_krr. The key travels encrypted: for `archive_cert`
+ * (PEM or DER, exactly one: the CA's certificate; RSA: key transport, EC:
+ * key agreement), or with NULL/0 under the MAC secret of `config`'s
+ * credential (password-based).
+ *
+ * `subject`, `old_cert` and `now` as for cmp_transaction_new_enroll.
+ * Errors: CMP_NULL_POINTER, CMP_USAGE (bad kind or subject, missing
+ * old_cert, no archive_cert with a signature credential), CMP_DECODE,
+ * CMP_CRYPTO (not a usable key), CMP_BAD_REQUEST (archive_cert can neither
+ * receive key transport nor agree keys), CMP_ENCODE.
+ */
+cmp_result cmp_transaction_new_enroll_archived(const cmp_client_config *config,
+                                               uint32_t kind,
+                                               const uint8_t *new_key,
+                                               size_t new_key_len,
+                                               const uint8_t *archive_cert,
+                                               size_t archive_cert_len,
+                                               const char *subject,
+                                               const uint8_t *old_cert,
+                                               size_t old_cert_len,
+                                               uint64_t now,
+                                               cmp_transaction **out);
+
+/**
  * Start a key recovery request (krr) for the archived keys of `subject`
  * (an RFC 4514 name, or NULL to send none and let the PKI go by the
  * sender), decrypted with `opener` (copied), at `now` (Unix seconds).

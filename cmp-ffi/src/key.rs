@@ -109,14 +109,7 @@ pub extern "C" fn cmp_signing_key_from_bytes(
         unsafe { out_handle_clear(out)? };
         // SAFETY: `data` points to `len` bytes (contract of this function).
         let bytes = unsafe { in_bytes(data, len, "data")? };
-        let key = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| CryptoError::InvalidKey("PEM is not ASCII"))?;
-            PrivateKey::from_pem(text)?
-        } else {
-            PrivateKey::from_der(bytes)?
-        };
-        let key: Arc<dyn SigningKey> = Arc::new(key);
+        let key: Arc<dyn SigningKey> = Arc::new(crate::keygen::private_key_of(bytes)?);
         // SAFETY: `out` was checked by out_handle_clear.
         unsafe { out_handle(out, cmp_signing_key { key }) }
     })

@@ -1,13 +1,16 @@
-//! Central key generation and key recovery: `cmp_envelope_key` (what opens
-//! the EnvelopedData a PKI returns keys in) and the transactions that
-//! receive keys (an ir/cr/kur/ccr without a key, and krr).
+//! Central key generation, key archiving and key recovery:
+//! `cmp_envelope_key` (what opens the EnvelopedData a PKI returns keys in),
+//! the transactions that receive keys (an ir/cr/kur/ccr without a key, and
+//! krr) and the one that sends its key for archiving.
 
 use std::ffi::c_char;
 use std::sync::Arc;
 
 use cmp_core::Timestamp;
 use cmp_core::client::{ClientTransaction, EnrollRequest, KeyRecoveryRequest};
-use cmp_core::crypto::CryptoError;
+use cmp_core::crypto::{CryptoError, EnvelopeRecipient};
+use cmp_core::protection::Protector;
+use cmp_core::{archive, keygen};
 use cmp_crypto_rustcrypto::{EnvelopeKey, PrivateKey, envelope::key_type_identifier};
 
 use crate::config::cmp_client_config;
@@ -76,16 +79,23 @@ pub extern "C" fn cmp_envelope_key_new_private_key(
         if cert.is_empty() {
             return Err(Failure::Usage("the certificate is empty"));
         }
-        let private = if key.trim_ascii_start().starts_with(b"-----BEGIN") {
-            let text = std::str::from_utf8(key)
-                .map_err(|_| CryptoError::InvalidKey("PEM is not ASCII"))?;
-            PrivateKey::from_pem(text)?
-        } else {
-            PrivateKey::from_der(key)?
-        };
-        let key = Arc::new(EnvelopeKey::private_key(private, parse_cert(cert)?));
+        let key = Arc::new(EnvelopeKey::private_key(
+            private_key_of(key)?,
+            parse_cert(cert)?,
+        ));
         // SAFETY: `out` was checked by out_handle_clear.
         unsafe { out_handle(out, cmp_envelope_key { key }) }
+    })
+}
+
+/// A software private key from PKCS#8, SEC1 or PKCS#1, PEM or DER.
+pub(crate) fn private_key_of(bytes: &[u8]) -> Result<PrivateKey, Failure> {
+    Ok(if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| CryptoError::InvalidKey("PEM is not ASCII"))?;
+        PrivateKey::from_pem(text)?
+    } else {
+        PrivateKey::from_der(bytes)?
     })
 }
 
@@ -142,6 +152,76 @@ pub extern "C" fn cmp_transaction_new_central_keygen(
         // SAFETY: NULL or a NUL-terminated string (contract).
         let subject = unsafe { optional_name(subject)? };
         let request = EnrollRequest::central_keygen(kind, subject, algorithm, opener.key.clone());
+        start_enroll(out, config, request, old, now)
+    })
+}
+
+/// Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) for the software
+/// key `new_key` (PKCS#8, SEC1 or PKCS#1; PEM or DER; copied), proven by
+/// its signature as in cmp_transaction_new_enroll, and archive that key at
+/// the CA (pkiArchiveOptions, RFC 4211 section 6.4) for a later
+/// cmp_transaction_new_krr. The key travels encrypted: for `archive_cert`
+/// (PEM or DER, exactly one: the CA's certificate; RSA: key transport, EC:
+/// key agreement), or with NULL/0 under the MAC secret of `config`'s
+/// credential (password-based).
+///
+/// `subject`, `old_cert` and `now` as for cmp_transaction_new_enroll.
+/// Errors: CMP_NULL_POINTER, CMP_USAGE (bad kind or subject, missing
+/// old_cert, no archive_cert with a signature credential), CMP_DECODE,
+/// CMP_CRYPTO (not a usable key), CMP_BAD_REQUEST (archive_cert can neither
+/// receive key transport nor agree keys), CMP_ENCODE.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn cmp_transaction_new_enroll_archived(
+    config: *const cmp_client_config,
+    kind: u32,
+    new_key: *const u8,
+    new_key_len: usize,
+    archive_cert: *const u8,
+    archive_cert_len: usize,
+    subject: *const c_char,
+    old_cert: *const u8,
+    old_cert_len: usize,
+    now: u64,
+    out: *mut *mut cmp_transaction,
+) -> cmp_result {
+    guard(|| {
+        // SAFETY: `out` is NULL or writable (contract).
+        unsafe { out_handle_clear(out)? };
+        // SAFETY: a live handle or NULL; buffers of the given lengths.
+        let (config, key, recipient_cert, old) = unsafe {
+            (
+                in_ref(config, "config")?,
+                in_bytes(new_key, new_key_len, "new_key")?,
+                in_bytes(archive_cert, archive_cert_len, "archive_cert")?,
+                in_bytes(old_cert, old_cert_len, "old_cert")?,
+            )
+        };
+        let kind = enroll_kind(kind)?;
+        // SAFETY: NULL or a NUL-terminated string (contract).
+        let subject = unsafe { optional_name(subject)? };
+        let key = private_key_of(key)?;
+        let recipient_cert = match recipient_cert {
+            [] => None,
+            der => Some(parse_cert(der)?),
+        };
+        let recipient = match (&recipient_cert, &config.config.protector) {
+            (Some(cert), _) => keygen::recipient_for(None, Some(cert))?,
+            (None, Protector::Mac { secret, .. }) => EnvelopeRecipient::Password(secret),
+            (None, _) => {
+                return Err(Failure::Usage(
+                    "archiving under a signature credential needs archive_cert",
+                ));
+            }
+        };
+        let control = archive::archive_control(
+            config.config.provider.as_ref(),
+            &key.to_pkcs8_der()?,
+            recipient,
+            None,
+        )?;
+        let mut request = EnrollRequest::new(kind, subject, Arc::new(key));
+        request.controls.push(control);
         start_enroll(out, config, request, old, now)
     })
 }

@@ -16,9 +16,14 @@
  *             key does not open, the certConf rejects the certificate, and
  *             the pkiConf ends the transaction with CMP_KEY_DECRYPT_FAILED.
  *   ml-dsa    ir for an ML-DSA-44 key with a signature POP.
+ *   archive   ir archiving its key under the MAC secret, cr archiving
+ *             another key for the issuing CA's certificate (key agreement);
+ *             krr recovers both, each the key of its certificate.
  *   usage     argument errors of the new functions.
  *
- * usage: lifecycle ROOT_PEM PORT   (ROOT_PEM: `cmp serve --root-out`)
+ * usage: lifecycle ROOT_PEM PORT PKI_DIR
+ *   (ROOT_PEM: `cmp serve --root-out`; PKI_DIR: tests/vectors/pki, whose
+ *   new.key and issued.key are the keys archived)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -319,6 +324,108 @@ out:
   return ok;
 }
 
+static const char *pki_dir;
+
+/* A file of PKI_DIR into buf. */
+static int read_pki(const char *name, uint8_t *buf, size_t cap, size_t *len) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", pki_dir, name);
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "cannot open %s\n", path);
+    return -1;
+  }
+  *len = fread(buf, 1, cap, f);
+  fclose(f);
+  EXPECT(*len > 0 && *len < cap);
+  return 0;
+}
+
+/* Whether the DER public keys of two software keys (any encoding) agree. */
+static int same_key(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len) {
+  static uint8_t pa[1024], pb[1024];
+  size_t la = 0, lb = 0;
+  cmp_signing_key *ka = NULL, *kb = NULL;
+  int same = cmp_signing_key_from_bytes(a, a_len, &ka) == CMP_OK &&
+             cmp_signing_key_from_bytes(b, b_len, &kb) == CMP_OK &&
+             cmp_signing_key_public_key(ka, pa, sizeof pa, &la) == CMP_OK &&
+             cmp_signing_key_public_key(kb, pb, sizeof pb, &lb) == CMP_OK && la == lb &&
+             memcmp(pa, pb, la) == 0;
+  cmp_signing_key_free(ka);
+  cmp_signing_key_free(kb);
+  return same;
+}
+
+static const char *archive_subject = "CN=C Archiving Device,O=Example";
+
+/* An enrollment of PKI_DIR/key_file archiving that key for `ca_cert` (or
+ * the MAC secret); the issued certificate's chain goes to chain/chain_len. */
+static int enroll_archived(cmp_enroll_kind kind, cmp_body_type req, const char *key_file,
+                           const uint8_t *ca_cert, size_t ca_cert_len, uint8_t *chain,
+                           size_t chain_cap, size_t *chain_len) {
+  static uint8_t key[4096];
+  size_t key_len;
+  cmp_client_config *config = NULL;
+  cmp_transaction *tx = NULL;
+  int ok = -1;
+  if (read_pki(key_file, key, sizeof key, &key_len) != 0) return -1;
+  if (mac_config(&config) != 0) goto out;
+  if (cmp_transaction_new_enroll_archived(config, kind, key, key_len, ca_cert, ca_cert_len,
+                                          archive_subject, NULL, 0, now(), &tx) != CMP_OK) {
+    fail("cmp_transaction_new_enroll_archived", CMP_USAGE);
+    goto out;
+  }
+  if (step(tx, req, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
+  if (chain && output(tx, CMP_OUTPUT_CHAIN, 0, chain, chain_cap, chain_len) != 0) goto out;
+  if (confirm(tx) != 0) goto out;
+  ok = 0;
+out:
+  cmp_transaction_free(tx);
+  cmp_client_config_free(config);
+  return ok;
+}
+
+static int archive(void) {
+  static uint8_t issuing_ca[8192], buf[8192], want[4096];
+  size_t ca_len = 0, len, want_len, n;
+  cmp_client_config *config = NULL;
+  cmp_envelope_key *opener = NULL;
+  cmp_transaction *tx = NULL;
+  int ok = -1;
+  /* under the MAC secret; then for the issuing CA (EC P-256: key agreement) */
+  if (enroll_archived(CMP_ENROLL_IR, CMP_BODY_IR, "new.key", NULL, 0, issuing_ca,
+                      sizeof issuing_ca, &ca_len) != 0)
+    return -1;
+  if (enroll_archived(CMP_ENROLL_CR, CMP_BODY_CR, "issued.key", issuing_ca, ca_len, NULL, 0,
+                      NULL) != 0)
+    return -1;
+  /* krr: both keys, in issuance order, each the key of its certificate */
+  if (mac_config(&config) != 0) goto out;
+  if (cmp_envelope_key_new_password((const uint8_t *)secret, strlen(secret), &opener) != CMP_OK)
+    goto out;
+  if (cmp_transaction_new_krr(config, archive_subject, opener, now(), &tx) != CMP_OK) goto out;
+  if (step(tx, CMP_BODY_KRR, CMP_EVENT_KEYS_RECOVERED) != 0) goto out;
+  if (cmp_transaction_output_count(tx, CMP_OUTPUT_RECOVERED_KEY, &n) != CMP_OK || n != 2) {
+    fprintf(stderr, "archive: %zu keys recovered, expected 2\n", n);
+    goto out;
+  }
+  const char *files[] = {"new.key", "issued.key"};
+  for (size_t i = 0; i < 2; i++) {
+    if (read_pki(files[i], want, sizeof want, &want_len) != 0) goto out;
+    if (output(tx, CMP_OUTPUT_RECOVERED_KEY, i, buf, sizeof buf, &len) != 0) goto out;
+    if (!same_key(buf, len, want, want_len)) {
+      fprintf(stderr, "archive: recovered key %zu is not %s\n", i, files[i]);
+      goto out;
+    }
+  }
+  ok = 0;
+out:
+  cmp_transaction_free(tx);
+  cmp_envelope_key_free(opener);
+  cmp_client_config_free(config);
+  return ok;
+}
+
 static int usage_errors(void) {
   cmp_client_config *config = NULL;
   cmp_envelope_key *opener = (cmp_envelope_key *)1;
@@ -347,6 +454,12 @@ static int usage_errors(void) {
   if (cmp_transaction_new_enroll(config, 4, NULL, "CN=X", NULL, 0, now(), &tx) !=
       CMP_NULL_POINTER)
     goto out;
+  if (cmp_transaction_new_enroll_archived(config, CMP_ENROLL_IR, (const uint8_t *)"junk", 4, NULL,
+                                          0, "CN=X", NULL, 0, now(), &tx) != CMP_CRYPTO)
+    goto out;
+  if (cmp_transaction_new_enroll_archived(config, CMP_ENROLL_IR, NULL, 0, NULL, 0, "CN=X", NULL, 0,
+                                          now(), &tx) != CMP_CRYPTO)
+    goto out;
   ok = 0;
 out:
   cmp_envelope_key_free(opener);
@@ -355,10 +468,11 @@ out:
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: lifecycle ROOT_PEM PORT\n");
+  if (argc != 4) {
+    fprintf(stderr, "usage: lifecycle ROOT_PEM PORT PKI_DIR\n");
     return 2;
   }
+  pki_dir = argv[3];
   FILE *f = fopen(argv[1], "rb");
   if (!f) return 2;
   root_pem_len = fread(root_pem, 1, sizeof root_pem, f);
@@ -377,6 +491,7 @@ int main(int argc, char **argv) {
   RUN("krr-none", krr_none());
   RUN("wrong-pw", wrong_password());
   RUN("ml-dsa", enroll_own(CMP_ENROLL_IR, CMP_BODY_IR, CMP_KEY_ML_DSA_44, "CN=C ML-DSA Device"));
+  RUN("archive", archive());
   RUN("usage", usage_errors());
   return failed;
 }

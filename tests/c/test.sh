@@ -12,7 +12,8 @@
 #       certificate and key; against more mock servers with the options each
 #       needs
 #     - lifecycle: ccr, central key generation, krr (and its rejection), a
-#       wrong envelope password, ML-DSA-44 enrollment, argument errors;
+#       wrong envelope password, ML-DSA-44 enrollment, keys archived with
+#       their requests and recovered, argument errors;
 #       against the reference CA (`cmp serve`, cmp-cli) on loopback
 #     - kem_test: ML-KEM keys, their certification by encrypted certificate,
 #       KEM-based MAC protection with the client's KEM key (genm
@@ -133,8 +134,8 @@ start_serve() {
 step "reference CA (cmp serve)"
 start_serve serve --ref 1234 --secret pass:1234-5678
 
-step "lifecycle (ccr, central keygen, krr, ML-DSA) under valgrind"
-"${vg[@]}" "$work/lifecycle" "$work/serve-root.pem" "$serve_port"
+step "lifecycle (ccr, central keygen, krr, ML-DSA, key archiving) under valgrind"
+"${vg[@]}" "$work/lifecycle" "$work/serve-root.pem" "$serve_port" "$pki"
 
 step "ML-KEM keys certified by encrypted certificate (kem_test enroll) under valgrind"
 "${vg[@]}" "$work/kem_test" enroll "$work/serve-root.pem" "$serve_port" "$work"
