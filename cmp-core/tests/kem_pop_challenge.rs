@@ -644,6 +644,11 @@ fn challenge_and_rand_round_trip_through_der() {
     let sender = GeneralName::DirectoryName(ca_name());
     let p = RustCryptoProvider;
     let (challenge, a) = pop_challenge::new_challenge(&key.public_key(), &sender, &p).unwrap();
+    // A is positive with 16 bytes of randomness
+    assert_eq!(a.as_bytes().len(), 16);
+    assert_eq!(a.as_bytes()[0] & 0xc0, 0x40);
+    let (_, b) = pop_challenge::new_challenge(&key.public_key(), &sender, &p).unwrap();
+    assert_ne!(a, b);
     let content: Vec<Challenge> = vec![challenge.clone()];
     let der = content.to_der().unwrap();
     assert_eq!(Vec::<Challenge>::from_der(&der).unwrap(), content);

@@ -5,7 +5,10 @@
 //! request, ...) or a [`PendingRequest`] that the application decides:
 //! issue, reject, or ask the client to wait. The responder checks
 //! protection, proof-of-possession and the header, tracks transactions in a
-//! [`TransactionStore`], and protects every reply.
+//! [`TransactionStore`], and protects every reply. A request proving
+//! possession of a KEM key by challenge-response is first answered with a
+//! popdecc, and reaches the application only with the right popdecr
+//! ([`crate::pop_challenge`]).
 
 mod challenge;
 mod pending;
