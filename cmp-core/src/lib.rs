@@ -13,6 +13,8 @@
 //! - [`protection`]: PasswordBasedMac, PBMAC1, KEM-based MAC and signature protection;
 //! - [`kem`]: the KemCiphertextInfo exchange for KEM-based MAC (ML-KEM);
 //! - [`pop_kem`]: proof-of-possession of KEM keys by encrypted certificate;
+//! - [`pop_challenge`]: proof-of-possession of KEM keys by challenge-response
+//!   (popdecc / popdecr);
 //! - [`client`]: end-entity transactions (ir, cr, kur, p10cr, rr, genm,
 //!   polling, confirmation);
 //! - [`server`]: the RA/CA responder with a [`server::TransactionStore`];
@@ -94,6 +96,7 @@ pub mod keygen;
 pub mod limits;
 pub mod message;
 pub mod pop;
+pub mod pop_challenge;
 pub mod pop_kem;
 pub mod protection;
 pub mod ra;

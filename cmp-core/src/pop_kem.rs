@@ -170,6 +170,20 @@ pub fn encrypt_certificate(
     recipient: &SubjectPublicKeyInfoOwned,
     provider: &dyn CryptoProvider,
 ) -> Result<EnvelopedData> {
+    encrypt_for_kem_key(&cert.to_der().map_err(Error::Encode)?, recipient, provider)
+}
+
+/// Encrypt `content` (content type id-data) for the holder of the KEM key
+/// `recipient`, as described in the module documentation; also used for the
+/// `encryptedRand` of a POP challenge ([`crate::pop_challenge`]).
+///
+/// Errors: `UnsupportedAlgorithm` when `recipient` is no KEM key this crate
+/// knows, `Crypto` from the provider.
+pub fn encrypt_for_kem_key(
+    content: &[u8],
+    recipient: &SubjectPublicKeyInfoOwned,
+    provider: &dyn CryptoProvider,
+) -> Result<EnvelopedData> {
     let kem = kem_from_oid(&recipient.algorithm.oid)?;
     let encapsulated = provider.kem_encapsulate(kem, recipient)?;
     let (wrap_oid, kek_length) = wrap_for(kem);
@@ -186,7 +200,7 @@ pub fn encrypt_certificate(
     let mut iv = [0u8; 16];
     provider.fill(&mut iv)?;
     let encrypted_key = provider.aes_key_wrap(&kek, &cek)?;
-    let content = provider.aes_cbc_encrypt(&cek, &iv, &cert.to_der().map_err(Error::Encode)?)?;
+    let content = provider.aes_cbc_encrypt(&cek, &iv, content)?;
 
     let kemri = KemRecipientInfo {
         version: 0,
@@ -223,7 +237,7 @@ pub fn encrypt_certificate(
     })
 }
 
-const UNDECRYPTABLE: Error = Error::IncorrectData("the encrypted certificate does not decrypt");
+const UNDECRYPTABLE: &str = "the encrypted certificate does not decrypt";
 
 /// Decrypt the certificate of `env` with the KEM private key `key` (the end
 /// entity side of the indirect method).
@@ -238,6 +252,32 @@ pub fn decrypt_certificate(
     key: &dyn DecapsulationKey,
     provider: &dyn CryptoProvider,
 ) -> Result<Certificate> {
+    let der = decrypt(env, key, provider, UNDECRYPTABLE)?;
+    Certificate::from_der(&der).map_err(|_| Error::IncorrectData(UNDECRYPTABLE))
+}
+
+/// Decrypt the content of `env` with the KEM private key `key` (the inverse
+/// of [`encrypt_for_kem_key`]).
+///
+/// Errors: `IncorrectData` when there is no KEMRecipientInfo for this kind
+/// of key or the key does not decrypt it (another key, a wrong ciphertext);
+/// `UnsupportedAlgorithm` for a KDF, key wrap or content encryption other
+/// than those named in the module documentation.
+pub fn decrypt_with_kem_key(
+    env: &EnvelopedData,
+    key: &dyn DecapsulationKey,
+    provider: &dyn CryptoProvider,
+) -> Result<Vec<u8>> {
+    decrypt(env, key, provider, "the EnvelopedData does not decrypt")
+}
+
+fn decrypt(
+    env: &EnvelopedData,
+    key: &dyn DecapsulationKey,
+    provider: &dyn CryptoProvider,
+    undecryptable: &'static str,
+) -> Result<Vec<u8>> {
+    let undecryptable = || Error::IncorrectData(undecryptable);
     let ours = kem_oid(key.algorithm());
     let kemri = env
         .recip_infos
@@ -250,7 +290,7 @@ pub fn decrypt_certificate(
         .filter_map(|der| KemRecipientInfo::from_der(&der).ok())
         .find(|k| k.kem.oid == ours)
         .ok_or(Error::IncorrectData(
-            "no KEMRecipientInfo for our key in the encrypted certificate",
+            "no KEMRecipientInfo for our key in the EnvelopedData",
         ))?;
     if kemri.kdf.oid != oid::HKDF_WITH_SHA256 {
         return Err(Error::UnsupportedAlgorithm(alloc::format!(
@@ -272,7 +312,7 @@ pub fn decrypt_certificate(
     }
     let shared_secret = key
         .decapsulate(kemri.kemct.as_bytes())
-        .map_err(|_| UNDECRYPTABLE)?;
+        .map_err(|_| undecryptable())?;
     let kek = kek(
         &shared_secret,
         &kemri.wrap,
@@ -282,7 +322,7 @@ pub fn decrypt_certificate(
     )?;
     let cek = provider
         .aes_key_unwrap(&kek, kemri.encrypted_key.as_bytes())
-        .map_err(|_| UNDECRYPTABLE)?;
+        .map_err(|_| undecryptable())?;
 
     let eci = &env.encrypted_content;
     let key_len = match eci.content_enc_alg.oid {
@@ -295,7 +335,7 @@ pub fn decrypt_certificate(
         }
     };
     if cek.len() != key_len {
-        return Err(UNDECRYPTABLE);
+        return Err(undecryptable());
     }
     let iv = eci
         .content_enc_alg
@@ -308,8 +348,7 @@ pub fn decrypt_certificate(
         .encrypted_content
         .as_ref()
         .ok_or(Error::IncorrectData("EnvelopedData without content"))?;
-    let der = provider
+    provider
         .aes_cbc_decrypt(&cek, iv.as_bytes(), content.as_bytes())
-        .map_err(|_| UNDECRYPTABLE)?;
-    Certificate::from_der(&der).map_err(|_| UNDECRYPTABLE)
+        .map_err(|_| undecryptable())
 }

@@ -44,6 +44,13 @@ pub enum PopMethod {
     /// possession by decrypting it (indirect method, RFC 9810 section
     /// 5.2.8.3, [`crate::pop_kem`]). The request is sent with pvno 3.
     EncryptedCert(Arc<dyn DecapsulationKey>),
+    /// A KEM key (ML-KEM): prove possession by answering the responder's
+    /// challenge (direct method, `subsequentMessage challengeResp`, RFC 9810
+    /// section 5.2.8.3, [`crate::pop_challenge`]): the ir/cr/kur is answered
+    /// by a popdecc, the transaction decrypts it and sends the popdecr, and
+    /// the certificate then comes in the clear. The request is sent with
+    /// pvno 3.
+    ChallengeResponse(Arc<dyn DecapsulationKey>),
     /// Central key generation (RFC 9483 section 4.1.6): the PKI generates
     /// the key and returns it encrypted; no POP is sent.
     CentralKeyGen {
@@ -64,7 +71,7 @@ impl PopMethod {
         match self {
             Self::Signature(key) => Some(key.public_key()),
             Self::RaVerified(spki) | Self::None(spki) => Some(spki.clone()),
-            Self::EncryptedCert(key) => Some(key.public_key()),
+            Self::EncryptedCert(key) | Self::ChallengeResponse(key) => Some(key.public_key()),
             Self::CentralKeyGen { algorithm, .. } => {
                 algorithm.as_ref().map(|alg| SubjectPublicKeyInfoOwned {
                     algorithm: alg.clone(),
@@ -82,6 +89,7 @@ impl core::fmt::Debug for PopMethod {
             Self::RaVerified(_) => f.write_str("RaVerified"),
             Self::None(_) => f.write_str("None"),
             Self::EncryptedCert(_) => f.write_str("EncryptedCert"),
+            Self::ChallengeResponse(_) => f.write_str("ChallengeResponse"),
             Self::CentralKeyGen { algorithm, .. } => f
                 .debug_struct("CentralKeyGen")
                 .field("algorithm", &algorithm.as_ref().map(|a| a.oid))
@@ -204,6 +212,7 @@ impl EnrollRequest {
             PopMethod::RaVerified(_) => Some(pop::ra_verified()),
             PopMethod::None(_) | PopMethod::CentralKeyGen { .. } => None,
             PopMethod::EncryptedCert(_) => Some(crate::pop_kem::encr_cert_pop()),
+            PopMethod::ChallengeResponse(_) => Some(crate::pop_challenge::challenge_resp_pop()),
         };
         let msgs = alloc::vec![CertReqMsg {
             cert_req,

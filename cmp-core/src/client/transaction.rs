@@ -177,6 +177,9 @@ pub struct ClientTransaction {
     pvno: u64,
     /// The KEM key an encrypted certificate is for (indirect POP).
     decryption_key: Option<Arc<dyn crate::crypto::DecapsulationKey>>,
+    /// The KEM key a popdecc challenge is for (direct POP); taken when the
+    /// challenge is answered, so a second popdecc is unexpected.
+    challenge_key: Option<Arc<dyn crate::crypto::DecapsulationKey>>,
     /// Central key generation or key recovery: opens delivered keys.
     key_opener: Option<Arc<dyn EnvelopeOpener>>,
     /// Central key generation: the key type asked for.
@@ -218,6 +221,10 @@ impl ClientTransaction {
         tx.expected_subject = subject;
         if let super::PopMethod::EncryptedCert(key) = &request.pop {
             tx.decryption_key = Some(Arc::clone(key));
+            tx.pvno = pvno::CMP2021;
+        }
+        if let super::PopMethod::ChallengeResponse(key) = &request.pop {
+            tx.challenge_key = Some(Arc::clone(key));
             tx.pvno = pvno::CMP2021;
         }
         tx.send_first(body, now)?;
@@ -339,6 +346,7 @@ impl ClientTransaction {
             authenticated_as: None,
             pvno: pv,
             decryption_key: None,
+            challenge_key: None,
             key_opener: None,
             requested_key_alg: None,
         }
@@ -515,6 +523,9 @@ impl ClientTransaction {
             ) if self.expected_response() == Some(body_type) => {
                 self.handle_cert_rep(&msg, rep, now)
             }
+            (Expect::Initial, PkiBody::Popdecc(challenges)) if self.challenge_key.is_some() => {
+                self.answer_challenges(&msg, challenges, now)
+            }
             (Expect::Initial | Expect::Poll, PkiBody::Rp(rp))
                 if self.kind == TransactionKind::Revoke =>
             {
@@ -548,6 +559,29 @@ impl ClientTransaction {
                 got: body_type.name(),
             }),
         }
+    }
+
+    /// Direct POP: decrypt the challenge of a popdecc and send the popdecr;
+    /// the ip/cp/kup is the answer to it.
+    fn answer_challenges(
+        &mut self,
+        msg: &ParsedMessage,
+        challenges: &[crate::asn1::Challenge],
+        now: Timestamp,
+    ) -> Result<ClientEvent> {
+        let key = self
+            .challenge_key
+            .take()
+            .ok_or(Error::UnexpectedBody { got: "popdecc" })?;
+        let answers = crate::pop_challenge::answer_challenges(
+            challenges,
+            &[key.as_ref()],
+            &msg.header().sender,
+            self.config.provider.as_ref(),
+        )?;
+        self.send(PkiBody::Popdecr(answers), now, false)?;
+        self.state = State::AwaitingResponse(Expect::Initial);
+        Ok(ClientEvent::Continue)
     }
 
     fn can_poll(&self) -> bool {

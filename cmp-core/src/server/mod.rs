@@ -5,8 +5,12 @@
 //! request, ...) or a [`PendingRequest`] that the application decides:
 //! issue, reject, or ask the client to wait. The responder checks
 //! protection, proof-of-possession and the header, tracks transactions in a
-//! [`TransactionStore`], and protects every reply.
+//! [`TransactionStore`], and protects every reply. A request proving
+//! possession of a KEM key by challenge-response is first answered with a
+//! popdecc, and reaches the application only with the right popdecr
+//! ([`crate::pop_challenge`]).
 
+mod challenge;
 mod pending;
 pub mod registry;
 pub mod store;
@@ -441,6 +445,9 @@ impl Responder {
                 let pending =
                     PendingRequest::new(Arc::clone(&self.config), ctx.clone(), msg, auth, None, 0)
                         .map_err(fail)?;
+                if challenge::requested(&pending) {
+                    return challenge::send_challenge(cfg, &pending, now).map_err(fail);
+                }
                 let record = pending.initial_record().map_err(fail)?;
                 let inserted = cfg
                     .store
@@ -458,6 +465,9 @@ impl Responder {
             }
             BodyType::CertConf => self.cert_conf(&msg, &ctx, now).map_err(fail),
             BodyType::PollReq => self.poll_req(msg, &ctx, auth, now).map_err(fail),
+            BodyType::Popdecr => {
+                challenge::check_response(&self.config, &msg, &ctx, auth, now).map_err(fail)
+            }
             BodyType::Error => self.client_error(&msg, &ctx, now).map_err(fail),
             BodyType::Nested => {
                 let PkiBody::Nested(inner) = msg.body() else {
@@ -641,7 +651,7 @@ impl Responder {
     fn known_signer(&self, msg: &ParsedMessage, now: Timestamp) -> Option<Authenticated> {
         let later = matches!(
             msg.body_type(),
-            BodyType::CertConf | BodyType::PollReq | BodyType::Error
+            BodyType::CertConf | BodyType::PollReq | BodyType::Error | BodyType::Popdecr
         );
         let tid = msg.transaction_id().unwrap_or_default();
         if !later || tid.is_empty() || protection_kind(msg) != Ok(ProtectionKind::Signature) {
@@ -753,7 +763,7 @@ impl Responder {
         match record.phase()? {
             Phase::AwaitingConfirm => {}
             Phase::Done => return Err(Error::CertConfirmed),
-            Phase::AwaitingDecision => {
+            Phase::AwaitingDecision | Phase::AwaitingPopResponse => {
                 return Err(Error::BadRequest("no certificate was issued yet"));
             }
         }

@@ -87,7 +87,11 @@ impl PendingRequest {
                 if req.cert_req.cert_req_id != 0 {
                     return Err(Error::BadRequest("certReqId must be 0"));
                 }
-                // A new signing key, if one is sent, needs its POP.
+                // A new signing key, if one is sent, needs its POP; there
+                // is no challenge-response in a key recovery.
+                if crate::pop_challenge::requests_challenge_resp(req) {
+                    return Err(Error::BadPop);
+                }
                 if req.cert_req.cert_template.public_key.is_some() {
                     check_cert_request(&config, req, &auth)?;
                 }
@@ -173,16 +177,31 @@ impl PendingRequest {
 
     /// The record stored when the transaction opens.
     pub(crate) fn initial_record(&self) -> Result<Vec<u8>> {
-        TransactionRecord {
-            phase: Phase::AwaitingDecision as u8,
-            last_nonce: OctetString::new(Vec::new()).map_err(Error::Encode)?,
+        self.open_record(Phase::AwaitingDecision, Vec::new())?
+            .to_bytes()
+    }
+
+    /// The record of this request before any decision, in `phase`, with
+    /// the senderNonce of our last reply.
+    pub(crate) fn open_record(
+        &self,
+        phase: Phase,
+        last_nonce: Vec<u8>,
+    ) -> Result<TransactionRecord> {
+        Ok(TransactionRecord {
+            phase: phase as u8,
+            last_nonce: OctetString::new(last_nonce).map_err(Error::Encode)?,
             request: OctetString::new(self.msg.der().to_vec()).map_err(Error::Encode)?,
             cert_req_id: self.cert_req_id,
             issued: None,
             polls: 0,
             signer_path: self.signer_path(),
-        }
-        .to_bytes()
+        })
+    }
+
+    /// The reply context of this request.
+    pub(crate) fn reply_context(&self) -> &ReplyContext {
+        &self.ctx
     }
 
     /// The validated signer path to keep in the record (signed requests).
@@ -615,7 +634,11 @@ impl PendingRequest {
             status_string: None,
             fail_info: None,
         };
-        let body = if self.record.is_some() {
+        let answering_poll = self
+            .record
+            .as_ref()
+            .is_some_and(|r| r.phase != Phase::AwaitingPopResponse as u8);
+        let body = if answering_poll {
             // answering a pollReq
             PkiBody::PollRep(alloc::vec![PollRep {
                 cert_req_id: self.cert_req_id,
@@ -752,8 +775,12 @@ fn check_cert_request(
         Some(ProofOfPossession::Signature(_)) => {
             pop::verify_signature_pop(req, config.provider.as_ref())
         }
-        // A KEM key proves possession later, by decrypting its certificate.
-        Some(ProofOfPossession::KeyEncipherment(_)) if crate::pop_kem::requests_encr_cert(req) => {
+        // A KEM key proves possession later, by decrypting its certificate
+        // or a challenge (popdecc, answered before the request is decided).
+        Some(ProofOfPossession::KeyEncipherment(_))
+            if crate::pop_kem::requests_encr_cert(req)
+                || crate::pop_challenge::requests_challenge_resp(req) =>
+        {
             let key = req.cert_req.cert_template.public_key.as_ref();
             match key.map(|k| crate::kem::kem_from_oid(&k.algorithm.oid)) {
                 Some(Ok(_)) => Ok(()),

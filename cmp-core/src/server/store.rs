@@ -75,6 +75,9 @@ pub enum Phase {
     AwaitingConfirm = 2,
     /// Finished; kept until expiry so a replayed request is refused.
     Done = 3,
+    /// A popdecc challenge was sent (direct POP); the popdecr is awaited
+    /// before the application decides.
+    AwaitingPopResponse = 4,
 }
 
 impl Phase {
@@ -83,6 +86,7 @@ impl Phase {
             1 => Ok(Self::AwaitingDecision),
             2 => Ok(Self::AwaitingConfirm),
             3 => Ok(Self::Done),
+            4 => Ok(Self::AwaitingPopResponse),
             _ => Err(Error::Store(String::from("unknown transaction phase"))),
         }
     }
