@@ -273,6 +273,14 @@ export interface CertificateOptions {
   subject?: string
   /** Extensions to request. */
   extensions?: ExtensionInput[]
+  /**
+   * Archive the key to certify at the CA (pkiArchiveOptions, RFC 4211
+   * section 6.4): encrypted under the MAC `secret`, or for `archiveCert`;
+   * `recoverKeys` brings it back.
+   */
+  archiveKey?: boolean
+  /** archiveKey: encrypt for this certificate (the CA's) instead of the MAC secret. */
+  archiveCert?: CertLike
 }
 
 export interface EnrollParams extends RunOptions, ProtectionOptions, CertificateOptions {

@@ -374,6 +374,8 @@ function enrollOptions(options, key, oldCert) {
     oldCert: certInput(oldCert, 'cert'),
     pop: central ? 'centralKeygen' : undefined,
     keyAlgorithm: typeof options.centralKeygen === 'string' ? options.centralKeygen : undefined,
+    archiveKey: options.archiveKey,
+    archiveCert: certInput(options.archiveCert, 'archiveCert'),
   }
 }
 
@@ -383,6 +385,8 @@ function enrollOptions(options, key, oldCert) {
  * `reference`) or an existing certificate (`signer`). With `centralKeygen`
  * (true, or a key algorithm such as 'ec:P-256') the PKI generates the key:
  * no `key`; the result has `privateKey` (PKCS#8 DER) and `privateKeyPem`.
+ * With `archiveKey` the key is archived at the CA (under the MAC secret, or
+ * for `archiveCert`), for `recoverKeys` later.
  */
 async function enroll(options) {
   const config = configOf(options)

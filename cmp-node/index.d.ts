@@ -468,6 +468,18 @@ export interface EnrollOptions {
   oldCert?: PemOrDer
   /** certReqId (default 0). */
   certReqId?: number
+  /**
+   * Archive `key` at the CA with the request (pkiArchiveOptions, RFC
+   * 4211 section 6.4), encrypted under the MAC secret of the
+   * ClientConfig, or for `archiveCert`; a krr recovers it.
+   */
+  archiveKey?: boolean
+  /**
+   * archiveKey: encrypt the key for this certificate (PEM or DER; the
+   * CA's: key transport to RSA, key agreement with EC) instead of the
+   * MAC secret.
+   */
+  archiveCert?: PemOrDer
 }
 
 /** Every error the native code can throw, in code order (the rows of docs/errors.md). */

@@ -25,6 +25,7 @@ use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::request::CertReq;
 
+use crate::archive;
 use crate::conv::{
     Certs, InfoTypeAndValue, PemOrDer, bit_names, bytes_of, cert_of, certs_der, certs_of, der_of,
     failure_bit_of, itav_of, itav_out, looks_like_pem, millis, name_of, oid_of, timestamp,
@@ -326,6 +327,14 @@ pub struct EnrollOptions {
     pub old_cert: Option<PemOrDer>,
     /// certReqId (default 0).
     pub cert_req_id: Option<i64>,
+    /// Archive `key` at the CA with the request (pkiArchiveOptions, RFC
+    /// 4211 section 6.4), encrypted under the MAC secret of the
+    /// ClientConfig, or for `archiveCert`; a krr recovers it.
+    pub archive_key: Option<bool>,
+    /// archiveKey: encrypt the key for this certificate (PEM or DER; the
+    /// CA's: key transport to RSA, key agreement with EC) instead of the
+    /// MAC secret.
+    pub archive_cert: Option<PemOrDer>,
 }
 
 /// What key recovery (krr) asks for.
@@ -499,6 +508,15 @@ fn enroll_request(
     o: &EnrollOptions,
     config: &ClientConfig,
 ) -> Res<EnrollRequest> {
+    let archive_key = o.archive_key.unwrap_or(false);
+    if o.archive_cert.is_some() && !archive_key {
+        return Err(usage("archiveCert needs archiveKey: true"));
+    }
+    if archive_key && matches!(o.pop.as_deref(), Some("centralKeygen" | "encryptedCert")) {
+        return Err(usage(
+            "archiveKey archives the request's own signing key: not with centralKeygen or encryptedCert",
+        ));
+    }
     if o.pop.as_deref() == Some("centralKeygen") {
         if o.key.is_some() || o.public_key.is_some() {
             return Err(usage(
@@ -542,6 +560,18 @@ fn enroll_request(
         });
     }
     let key = o.key.as_ref().map(key_of).transpose()?;
+    let controls = if archive_key {
+        let key = key
+            .as_ref()
+            .ok_or_else(|| usage("archiveKey needs key (the private key to archive)"))?;
+        vec![archive::archive_control(
+            &config.config,
+            key,
+            o.archive_cert.as_ref(),
+        )?]
+    } else {
+        Vec::new()
+    };
     let spki = match (&o.public_key, &key) {
         (Some(der), _) => Some(SubjectPublicKeyInfoOwned::from_der(der).map_err(decode)?),
         (None, Some(k)) => Some(k.public_key()),
@@ -566,7 +596,7 @@ fn enroll_request(
         extensions: extensions_of(o.extensions.as_ref())?,
         pop,
         old_cert: o.old_cert.as_ref().map(cert_of).transpose()?,
-        controls: Vec::new(),
+        controls,
         cert_req_id: o.cert_req_id.unwrap_or(0),
     })
 }

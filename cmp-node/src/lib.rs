@@ -25,6 +25,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod announce;
+mod archive;
 mod client;
 mod coap;
 mod conv;

@@ -23,6 +23,7 @@ use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::request::CertReq;
 
+use crate::archive;
 use crate::conv::{
     PyBytesOut, bit_names, bytes_of, cert_der, cert_of, certs_der, certs_of, failure_bits_of,
     itav_of, itavs_of, itavs_out, name_of, oid_of, opt_bytes, out, secs, timestamp,
@@ -279,6 +280,9 @@ pub(crate) struct PyClientTransaction {
     tx: ClientTransaction,
 }
 
+/// `archive_key` and `archive_cert` of an enrollment.
+type Archive<'a, 'py> = (bool, Option<&'a Bound<'py, PyAny>>);
+
 impl PyClientTransaction {
     #[allow(clippy::too_many_arguments)]
     fn enroll(
@@ -292,10 +296,21 @@ impl PyClientTransaction {
         public_key: Option<&Bound<'_, PyAny>>,
         old_cert: Option<&Bound<'_, PyAny>>,
         cert_req_id: i64,
+        archive: Archive<'_, '_>,
         now: Option<f64>,
     ) -> PyResult<Self> {
         let key = key.filter(|k| !k.is_none());
+        let (archive_key, archive_cert) = archive;
+        let archive_cert = archive_cert.filter(|c| !c.is_none());
+        if archive_cert.is_some() && !archive_key {
+            return Err(PyValueError::new_err("archive_cert needs archive_key=True"));
+        }
         if pop == "encrypted_cert" {
+            if archive_key {
+                return Err(PyValueError::new_err(
+                    "archive_key archives a PrivateKey; a KemPrivateKey cannot be archived",
+                ));
+            }
             // a KEM key: the certificate comes back encrypted to it
             let kem_key = key
                 .ok_or_else(|| {
@@ -338,13 +353,25 @@ impl PyClientTransaction {
                 )));
             }
         };
+        let controls = if archive_key {
+            let key = key.ok_or_else(|| {
+                PyValueError::new_err("archive_key needs key (the PrivateKey to archive)")
+            })?;
+            vec![archive::archive_control(
+                &config.get().config,
+                &key_of(key)?,
+                archive_cert,
+            )?]
+        } else {
+            Vec::new()
+        };
         let request = EnrollRequest {
             kind,
             subject: subject.map(name_of).transpose()?,
             extensions: extensions_of(extensions)?,
             pop,
             old_cert: old_cert.filter(|c| !c.is_none()).map(cert_of).transpose()?,
-            controls: Vec::new(),
+            controls,
             cert_req_id,
         };
         let config = Arc::clone(&config.get().config);
@@ -359,10 +386,13 @@ impl PyClientTransaction {
     /// Start an initialization request (ir). `pop`: "signature" (`key`
     /// signs), "ra_verified", "none", or "encrypted_cert" (`key` is a
     /// `KemPrivateKey`; the certificate comes back encrypted to it).
+    /// `archive_key`: archive `key` at the CA (pkiArchiveOptions), encrypted
+    /// under the MAC secret of `config`, or for `archive_cert` (the CA's
+    /// certificate); a krr recovers it. The same for cr, kur and ccr.
     #[staticmethod]
     #[pyo3(signature = (
         config, *, key = None, subject = None, extensions = None, pop = "signature",
-        public_key = None, cert_req_id = 0, now = None
+        public_key = None, cert_req_id = 0, archive_key = false, archive_cert = None, now = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn ir(
@@ -374,6 +404,8 @@ impl PyClientTransaction {
         pop: &str,
         public_key: Option<&Bound<'_, PyAny>>,
         cert_req_id: i64,
+        archive_key: bool,
+        archive_cert: Option<&Bound<'_, PyAny>>,
         now: Option<f64>,
     ) -> PyResult<Self> {
         Self::enroll(
@@ -387,6 +419,7 @@ impl PyClientTransaction {
             public_key,
             None,
             cert_req_id,
+            (archive_key, archive_cert),
             now,
         )
     }
@@ -395,7 +428,7 @@ impl PyClientTransaction {
     #[staticmethod]
     #[pyo3(signature = (
         config, *, key = None, subject = None, extensions = None, pop = "signature",
-        public_key = None, cert_req_id = 0, now = None
+        public_key = None, cert_req_id = 0, archive_key = false, archive_cert = None, now = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn cr(
@@ -407,6 +440,8 @@ impl PyClientTransaction {
         pop: &str,
         public_key: Option<&Bound<'_, PyAny>>,
         cert_req_id: i64,
+        archive_key: bool,
+        archive_cert: Option<&Bound<'_, PyAny>>,
         now: Option<f64>,
     ) -> PyResult<Self> {
         Self::enroll(
@@ -420,6 +455,7 @@ impl PyClientTransaction {
             public_key,
             None,
             cert_req_id,
+            (archive_key, archive_cert),
             now,
         )
     }
@@ -429,7 +465,7 @@ impl PyClientTransaction {
     #[staticmethod]
     #[pyo3(signature = (
         config, *, key = None, subject = None, extensions = None, pop = "signature",
-        public_key = None, cert_req_id = 0, now = None
+        public_key = None, cert_req_id = 0, archive_key = false, archive_cert = None, now = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn ccr(
@@ -441,6 +477,8 @@ impl PyClientTransaction {
         pop: &str,
         public_key: Option<&Bound<'_, PyAny>>,
         cert_req_id: i64,
+        archive_key: bool,
+        archive_cert: Option<&Bound<'_, PyAny>>,
         now: Option<f64>,
     ) -> PyResult<Self> {
         Self::enroll(
@@ -454,6 +492,7 @@ impl PyClientTransaction {
             public_key,
             None,
             cert_req_id,
+            (archive_key, archive_cert),
             now,
         )
     }
@@ -526,7 +565,7 @@ impl PyClientTransaction {
     #[staticmethod]
     #[pyo3(signature = (
         config, *, key = None, old_cert, subject = None, extensions = None, pop = "signature",
-        public_key = None, cert_req_id = 0, now = None
+        public_key = None, cert_req_id = 0, archive_key = false, archive_cert = None, now = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn kur(
@@ -539,6 +578,8 @@ impl PyClientTransaction {
         pop: &str,
         public_key: Option<&Bound<'_, PyAny>>,
         cert_req_id: i64,
+        archive_key: bool,
+        archive_cert: Option<&Bound<'_, PyAny>>,
         now: Option<f64>,
     ) -> PyResult<Self> {
         Self::enroll(
@@ -552,6 +593,7 @@ impl PyClientTransaction {
             public_key,
             Some(old_cert),
             cert_req_id,
+            (archive_key, archive_cert),
             now,
         )
     }

@@ -15,6 +15,7 @@
 //! `unsafe_code = "forbid"` lifted.
 
 mod announce;
+mod archive;
 mod client;
 mod coap;
 mod conv;

@@ -9,6 +9,7 @@ use cmp_core::asn1::{
     BodyType, FailureBit, InfoTypeAndValue, InfoValue, PkiStatus, PkiStatusInfo, oid,
 };
 use cmp_core::client::EnrollKind;
+use cmp_core::crypto::EnvelopeOpener;
 use cmp_core::keygen::KeyGenAuthority;
 use cmp_core::protection::Protector;
 use cmp_core::server::{
@@ -27,13 +28,14 @@ use pyo3::types::PyDict;
 use x509_cert::Certificate;
 use x509_cert::name::Name;
 
+use crate::archive;
 use crate::client::provider;
 use crate::conv::{
     PyBytesOut, bit_names, bytes_of, cert_der, cert_of, certs_der, certs_of, failure_bits_of,
     itavs_of, itavs_out, name_of, out, status_of, timestamp,
 };
 use crate::errors::{ca_err, error_object, to_py_err, usage};
-use crate::keygen::{key_type_of, kga_of};
+use crate::keygen::{PyEnvelopeKey, key_type_of, kga_of};
 use crate::keys::key_of;
 use crate::message::PyMessage;
 
@@ -490,6 +492,30 @@ impl PyPendingRequest {
         Ok(PyReply { reply })
     }
 
+    /// The shared secret a MAC-protected request was verified with (to open
+    /// a key archived under it); None for other protection.
+    #[getter]
+    fn mac_secret(&self) -> PyResult<Option<PyBytesOut>> {
+        Ok(self.get()?.mac_secret().map(out))
+    }
+
+    /// The private key the requester archives with this ir/cr/kur/ccr
+    /// (pkiArchiveOptions), PKCS#8 DER: decrypted with the first of
+    /// `openers` (`EnvelopeKey`s: the CA's key, `EnvelopeKey.password(
+    /// mac_secret)`) it is addressed to and checked to be the key of the
+    /// requested public key; None when nothing is archived. Raises
+    /// ProtocolError (CMP_KEY_NOT_FOR_US, CMP_KEY_DECRYPT_FAILED,
+    /// CMP_KEY_MISMATCH) or BadRequest-coded errors; the request stays
+    /// undecided.
+    fn archived_key(&self, openers: Vec<PyRef<'_, PyEnvelopeKey>>) -> PyResult<Option<PyBytesOut>> {
+        let keys: Vec<&dyn EnvelopeOpener> = openers
+            .iter()
+            .map(|o| o.key.as_ref() as &dyn EnvelopeOpener)
+            .collect();
+        let key = self.get()?.archived_key(&keys).map_err(to_py_err)?;
+        Ok(key.map(|k| out(k.as_bytes())))
+    }
+
     /// Whether the requester asked for a centrally generated key.
     #[getter]
     fn central_keygen_requested(&self) -> PyResult<bool> {
@@ -780,6 +806,19 @@ impl FakeCa {
                 self.generate_and_issue(p, now)
             }
             RequestKind::Enroll(_) | RequestKind::P10cr => {
+                // a key the requester archives with its request is opened
+                // (with our key or the MAC secret) and checked first
+                let archived = {
+                    let st = self.lock();
+                    archive::archived_by_ca(&p, st.ca.signing_key(), st.ca.certificate())
+                };
+                let archived = match archived {
+                    Ok(key) => key,
+                    Err(e) => {
+                        let text = e.to_string();
+                        return p.reject(PkiStatusInfo::rejection(e.failure_bit(), &text), now);
+                    }
+                };
                 let Some(public_key) = p.public_key().cloned() else {
                     return p.reject(
                         PkiStatusInfo::rejection(FailureBit::BadCertTemplate, "no public key"),
@@ -805,7 +844,15 @@ impl FakeCa {
                     self.lock().ca.issue(&req, now)
                 };
                 match issued {
-                    Ok(cert) => p.issue(cert, None, now),
+                    Ok(cert) => {
+                        if let Some(key) = archived {
+                            self.lock()
+                                .archive
+                                .archive(cert.clone(), key.as_bytes())
+                                .map_err(Error::Crypto)?;
+                        }
+                        p.issue(cert, None, now)
+                    }
                     Err(CaError::BadTemplate(why)) => p.reject(
                         PkiStatusInfo::rejection(FailureBit::BadCertTemplate, why),
                         now,
@@ -1165,10 +1212,23 @@ impl FakeCa {
             .map_err(|e| to_py_err(Error::Encode(e)))
     }
 
-    /// How many centrally generated keys are archived (for key recovery).
+    /// How many keys are archived for key recovery: centrally generated
+    /// ones and those requesters archived (pkiArchiveOptions).
     #[getter]
     fn archived_keys(&self) -> usize {
         self.lock().archive.len()
+    }
+
+    /// The archived keys of `subject` (RFC 4514), oldest first, as
+    /// `(certificate_der, private_key_pkcs8_der)`: what a krr recovers.
+    fn archived_keys_of(&self, subject: &str) -> PyResult<Vec<(PyBytesOut, PyBytesOut)>> {
+        let subject = name_of(subject)?;
+        let st = self.lock();
+        st.archive
+            .keys_of(&subject)
+            .iter()
+            .map(|k| Ok((cert_der(&k.cert)?, out(&k.private_key))))
+            .collect()
     }
 
     /// Whether `cert` (issued by this CA) is revoked.

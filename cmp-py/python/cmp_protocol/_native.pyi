@@ -277,6 +277,12 @@ class ClientTransaction:
     Enrollment ``pop``: "signature" (``key`` signs), "ra_verified", "none",
     or "encrypted_cert" (``key`` is a KemPrivateKey: the certificate comes
     back encrypted to it, RFC 9810 section 5.2.8.3).
+
+    ``archive_key=True`` (ir, cr, kur, ccr) archives ``key`` (a PrivateKey)
+    at the CA with the request (pkiArchiveOptions, RFC 4211 section 6.4),
+    encrypted under the MAC secret of ``config``, or for ``archive_cert``
+    (the CA's certificate: key transport to RSA, key agreement with EC);
+    a krr recovers it.
     """
 
     @staticmethod
@@ -289,6 +295,8 @@ class ClientTransaction:
         pop: str = "signature",
         public_key: Optional[bytes] = None,
         cert_req_id: int = 0,
+        archive_key: bool = False,
+        archive_cert: Optional[CertificateLike] = None,
         now: Optional[float] = None,
     ) -> ClientTransaction: ...
     @staticmethod
@@ -301,6 +309,8 @@ class ClientTransaction:
         pop: str = "signature",
         public_key: Optional[bytes] = None,
         cert_req_id: int = 0,
+        archive_key: bool = False,
+        archive_cert: Optional[CertificateLike] = None,
         now: Optional[float] = None,
     ) -> ClientTransaction: ...
     @staticmethod
@@ -313,6 +323,8 @@ class ClientTransaction:
         pop: str = "signature",
         public_key: Optional[bytes] = None,
         cert_req_id: int = 0,
+        archive_key: bool = False,
+        archive_cert: Optional[CertificateLike] = None,
         now: Optional[float] = None,
     ) -> ClientTransaction:
         """Cross-certification request: a CA asks another CA to certify its key."""
@@ -353,6 +365,8 @@ class ClientTransaction:
         pop: str = "signature",
         public_key: Optional[bytes] = None,
         cert_req_id: int = 0,
+        archive_key: bool = False,
+        archive_cert: Optional[CertificateLike] = None,
         now: Optional[float] = None,
     ) -> ClientTransaction: ...
     @staticmethod
@@ -555,6 +569,15 @@ class PendingRequest:
         self, infos: Optional[Iterable[InfoTypeAndValue]] = None, *, now: Optional[float] = None
     ) -> Reply: ...
     @property
+    def mac_secret(self) -> Optional[bytes]:
+        """The shared secret a MAC-protected request was verified with."""
+    def archived_key(self, openers: List[EnvelopeKey]) -> Optional[bytes]:
+        """The key the requester archives (pkiArchiveOptions), PKCS#8 DER,
+        opened with the first opener it is addressed to and checked against
+        the requested public key; None when nothing is archived. Raises
+        ProtocolError CMP_KEY_NOT_FOR_US / CMP_KEY_DECRYPT_FAILED /
+        CMP_KEY_MISMATCH."""
+    @property
     def central_keygen_requested(self) -> bool: ...
     def generate_key(self, default_algorithm: str = "ec:P-256") -> Tuple[bytes, bytes]:
         """(private key PKCS#8 DER, SubjectPublicKeyInfo DER)."""
@@ -656,7 +679,10 @@ class FakeCa:
     def crl(self, now: Optional[float] = None) -> bytes:
         """This CA's CRL, DER."""
     @property
-    def archived_keys(self) -> int: ...
+    def archived_keys(self) -> int:
+        """How many keys are archived (centrally generated or archived by requesters)."""
+    def archived_keys_of(self, subject: str) -> List[Tuple[bytes, bytes]]:
+        """The archived (certificate DER, private key PKCS#8 DER) of ``subject``, oldest first."""
     def is_revoked(self, cert: CertificateLike) -> bool: ...
     def issue_certificate(
         self,
