@@ -449,9 +449,11 @@ export interface EnrollOptions {
    * signer's key; the step `certificateIssued` then has `privateKey`.
    * "encryptedCert": certify the ML-KEM key `kemKey`; the CA encrypts
    * the certificate to it and the client proves possession by
-   * decrypting it (sent with pvno 3).
+   * decrypting it (sent with pvno 3). "challengeResponse": certify
+   * `kemKey`; the CA first sends a popdecc challenge encrypted to it,
+   * answered in a popdecr.
    */
-  pop?: 'signature' | 'raVerified' | 'none' | 'centralKeygen' | 'encryptedCert'
+  pop?: 'signature' | 'raVerified' | 'none' | 'centralKeygen' | 'encryptedCert' | 'challengeResponse'
   /**
    * encryptedCert: the ML-KEM private key to certify, PKCS#8 PEM or DER
    * (`KemPrivateKey.toDer()`).

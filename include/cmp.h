@@ -679,6 +679,34 @@ typedef uint32_t cmp_kem_algorithm;
 #endif // __cplusplus
 
 /**
+ * How cmp_transaction_new_kem_enroll proves possession of the KEM key.
+ */
+enum cmp_kem_pop
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The certificate comes back encrypted to the key; the certConf's hash
+   * of the decrypted certificate is the proof (RFC 9810 section 5.2.8.3).
+   */
+  CMP_KEM_POP_ENCRYPTED_CERT = 0,
+  /**
+   * The CA first sends a challenge (popdecc) encrypted to the key; the
+   * decrypted number goes back in a popdecr, then the certificate comes
+   * in the clear (RFC 9810 section 5.2.8.3).
+   */
+  CMP_KEM_POP_CHALLENGE_RESPONSE = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum cmp_kem_pop cmp_kem_pop;
+#else
+typedef uint32_t cmp_kem_pop;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * How a signing callback returns ECDSA signatures.
  */
 enum cmp_signature_format
@@ -1231,19 +1259,22 @@ void cmp_kem_key_free(cmp_kem_key *key);
 /**
  * Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) that certifies
  * the KEM key `kem_key`. A KEM key cannot sign, so possession is proven
- * indirectly (RFC 9810 section 5.2.8.3): the request (pvno 3) asks for
- * the certificate encrypted to the key, and the certConf, which carries
- * the hash of the decrypted certificate, shows that we could decrypt it.
+ * indirectly (RFC 9810 section 5.2.8.3; requests with pvno 3), by `pop`
+ * (a cmp_kem_pop): the certificate comes back encrypted to the key and
+ * the certConf's hash shows we could decrypt it, or the CA's popdecc
+ * challenge is decrypted and answered (the transaction sends the popdecr
+ * by itself: the event is CMP_EVENT_CONTINUE).
  *
  * `subject`, `old_cert` and `now` as for cmp_transaction_new_enroll. At
  * CMP_EVENT_CERTIFICATE_ISSUED the certificate in CMP_OUTPUT_CERTIFICATE
  * has been decrypted and checked to certify `kem_key`.
- * Errors: CMP_NULL_POINTER, CMP_USAGE (bad kind or subject, missing
+ * Errors: CMP_NULL_POINTER, CMP_USAGE (bad kind, pop or subject, missing
  * old_cert), CMP_DECODE (old_cert), CMP_CRYPTO, CMP_ENCODE.
  */
 cmp_result cmp_transaction_new_kem_enroll(const cmp_client_config *config,
                                           uint32_t kind,
                                           const cmp_kem_key *kem_key,
+                                          uint32_t pop,
                                           const char *subject,
                                           const uint8_t *old_cert,
                                           size_t old_cert_len,

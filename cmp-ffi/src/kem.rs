@@ -43,6 +43,19 @@ pub enum cmp_kem_algorithm {
     CMP_KEM_ML_KEM_1024 = 3,
 }
 
+/// How cmp_transaction_new_kem_enroll proves possession of the KEM key.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum cmp_kem_pop {
+    /// The certificate comes back encrypted to the key; the certConf's hash
+    /// of the decrypted certificate is the proof (RFC 9810 section 5.2.8.3).
+    CMP_KEM_POP_ENCRYPTED_CERT = 0,
+    /// The CA first sends a challenge (popdecc) encrypted to the key; the
+    /// decrypted number goes back in a popdecr, then the certificate comes
+    /// in the clear (RFC 9810 section 5.2.8.3).
+    CMP_KEM_POP_CHALLENGE_RESPONSE = 1,
+}
+
 fn kem_algorithm(value: u32) -> Result<KemAlgorithm, Failure> {
     Ok(match value {
         1 => KemAlgorithm::MlKem512,
@@ -142,14 +155,16 @@ pub extern "C" fn cmp_kem_key_free(key: *mut cmp_kem_key) {
 
 /// Start an ir, cr, kur or ccr (`kind`, a cmp_enroll_kind) that certifies
 /// the KEM key `kem_key`. A KEM key cannot sign, so possession is proven
-/// indirectly (RFC 9810 section 5.2.8.3): the request (pvno 3) asks for
-/// the certificate encrypted to the key, and the certConf, which carries
-/// the hash of the decrypted certificate, shows that we could decrypt it.
+/// indirectly (RFC 9810 section 5.2.8.3; requests with pvno 3), by `pop`
+/// (a cmp_kem_pop): the certificate comes back encrypted to the key and
+/// the certConf's hash shows we could decrypt it, or the CA's popdecc
+/// challenge is decrypted and answered (the transaction sends the popdecr
+/// by itself: the event is CMP_EVENT_CONTINUE).
 ///
 /// `subject`, `old_cert` and `now` as for cmp_transaction_new_enroll. At
 /// CMP_EVENT_CERTIFICATE_ISSUED the certificate in CMP_OUTPUT_CERTIFICATE
 /// has been decrypted and checked to certify `kem_key`.
-/// Errors: CMP_NULL_POINTER, CMP_USAGE (bad kind or subject, missing
+/// Errors: CMP_NULL_POINTER, CMP_USAGE (bad kind, pop or subject, missing
 /// old_cert), CMP_DECODE (old_cert), CMP_CRYPTO, CMP_ENCODE.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
@@ -157,6 +172,7 @@ pub extern "C" fn cmp_transaction_new_kem_enroll(
     config: *const cmp_client_config,
     kind: u32,
     kem_key: *const cmp_kem_key,
+    pop: u32,
     subject: *const c_char,
     old_cert: *const u8,
     old_cert_len: usize,
@@ -181,7 +197,11 @@ pub extern "C" fn cmp_transaction_new_kem_enroll(
             kind,
             subject,
             extensions: Vec::new(),
-            pop: PopMethod::EncryptedCert(key.key.clone()),
+            pop: match pop {
+                0 => PopMethod::EncryptedCert(key.key.clone()),
+                1 => PopMethod::ChallengeResponse(key.key.clone()),
+                _ => return Err(Failure::Usage("unknown cmp_kem_pop")),
+            },
             old_cert: None,
             controls: Vec::new(),
             cert_req_id: 0,

@@ -9,7 +9,7 @@ use cmp_core::client::{
     EnrollKind, EnrollRequest, GenmRequest, KeyRecoveryRequest, PopMethod, RevokeRequest,
     TransactionKind,
 };
-use cmp_core::crypto::{CryptoProvider, SigningKey};
+use cmp_core::crypto::{CryptoProvider, DecapsulationKey, SigningKey};
 use cmp_core::kem;
 use cmp_core::protection::{MacScheme, Protector};
 use cmp_core::trust::TrustStore;
@@ -312,8 +312,12 @@ pub struct EnrollOptions {
     /// signer's key; the step `certificateIssued` then has `privateKey`.
     /// "encryptedCert": certify the ML-KEM key `kemKey`; the CA encrypts
     /// the certificate to it and the client proves possession by
-    /// decrypting it (sent with pvno 3).
-    #[napi(ts_type = "'signature' | 'raVerified' | 'none' | 'centralKeygen' | 'encryptedCert'")]
+    /// decrypting it (sent with pvno 3). "challengeResponse": certify
+    /// `kemKey`; the CA first sends a popdecc challenge encrypted to it,
+    /// answered in a popdecr.
+    #[napi(
+        ts_type = "'signature' | 'raVerified' | 'none' | 'centralKeygen' | 'encryptedCert' | 'challengeResponse'"
+    )]
     pub pop: Option<String>,
     /// encryptedCert: the ML-KEM private key to certify, PKCS#8 PEM or DER
     /// (`KemPrivateKey.toDer()`).
@@ -512,9 +516,14 @@ fn enroll_request(
     if o.archive_cert.is_some() && !archive_key {
         return Err(usage("archiveCert needs archiveKey: true"));
     }
-    if archive_key && matches!(o.pop.as_deref(), Some("centralKeygen" | "encryptedCert")) {
+    if archive_key
+        && matches!(
+            o.pop.as_deref(),
+            Some("centralKeygen" | "encryptedCert" | "challengeResponse")
+        )
+    {
         return Err(usage(
-            "archiveKey archives the request's own signing key: not with centralKeygen or encryptedCert",
+            "archiveKey archives the request's own signing key: not with centralKeygen or a KEM key",
         ));
     }
     if o.pop.as_deref() == Some("centralKeygen") {
@@ -539,21 +548,26 @@ fn enroll_request(
         request.cert_req_id = o.cert_req_id.unwrap_or(0);
         return Ok(request);
     }
-    if o.pop.as_deref() == Some("encryptedCert") {
+    if let Some(pop @ ("encryptedCert" | "challengeResponse")) = o.pop.as_deref() {
         let kem = o
             .kem_key
             .as_ref()
-            .ok_or_else(|| usage("encryptedCert needs kemKey (an ML-KEM private key)"))?;
+            .ok_or_else(|| usage(format!("{pop} needs kemKey (an ML-KEM private key)")))?;
         if o.key.is_some() || o.public_key.is_some() {
-            return Err(usage(
-                "encryptedCert certifies kemKey; give no key or publicKey",
-            ));
+            return Err(usage(format!(
+                "{pop} certifies kemKey; give no key or publicKey"
+            )));
         }
+        let kem: Arc<dyn DecapsulationKey> = Arc::new(kem_key_of(kem)?);
         return Ok(EnrollRequest {
             kind,
             subject: o.subject.as_deref().map(name_of).transpose()?,
             extensions: extensions_of(o.extensions.as_ref())?,
-            pop: PopMethod::EncryptedCert(Arc::new(kem_key_of(kem)?)),
+            pop: if pop == "encryptedCert" {
+                PopMethod::EncryptedCert(kem)
+            } else {
+                PopMethod::ChallengeResponse(kem)
+            },
             old_cert: o.old_cert.as_ref().map(cert_of).transpose()?,
             controls: Vec::new(),
             cert_req_id: o.cert_req_id.unwrap_or(0),
@@ -586,7 +600,7 @@ fn enroll_request(
         "none" => PopMethod::None(spki.ok_or_else(need_spki)?),
         other => {
             return Err(usage(format!(
-                "pop must be 'signature', 'raVerified', 'none', 'centralKeygen' or 'encryptedCert', not {other:?}"
+                "pop must be 'signature', 'raVerified', 'none', 'centralKeygen', 'encryptedCert' or 'challengeResponse', not {other:?}"
             )));
         }
     };

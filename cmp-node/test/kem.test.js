@@ -3,6 +3,7 @@
 // proof-of-possession (RFC 9810 section 5.2.8.3) and KEM-based MAC
 // protection (encapsulate, decapsulate, MAC checked with the shared
 // secret), then full exchanges with the reference server `cmp serve`
+// (an ML-KEM-512 key certified by challenge and response, popdecc/popdecr)
 // (cargo build -p cmp-cli; $CMP_BIN) on loopback, like tests/c/kem_test.c:
 // an ML-KEM-768 key certified by encrypted certificate by one server (its
 // own demo hierarchy, root from --root-out); a second server trusting that
@@ -57,6 +58,7 @@ test('KEM usage and key errors have their codes', () => {
   throwsCode(() => cmp.KemPrivateKey.generate('ml-kem-2048'), 'CMP_USAGE')
   throwsCode(() => cmp.KemPrivateKey.from(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00])), 'CMP_CRYPTO')
   throwsCode(() => cmp.ClientTransaction.ir(config, { pop: 'encryptedCert', subject: 'CN=x' }), 'CMP_USAGE')
+  throwsCode(() => cmp.ClientTransaction.ir(config, { pop: 'challengeResponse', subject: 'CN=x' }), 'CMP_USAGE')
   throwsCode(
     () =>
       cmp.ClientTransaction.ir(config, {
@@ -216,6 +218,23 @@ test('ML-KEM against cmp serve: encrypted certificate, KEM-based MAC both ways',
     kemChain = issued.chain
     await first.waitForLog('[ir->ip certConf->pkiconf]: issued ')
     assert.match(first.log(), /\[ir->ip certConf->pkiconf\]: issued [0-9a-f]+ to "CN=Node KEM Server"; confirmed/)
+  })
+  await t.test('ir for an ML-KEM-512 key: POP by challenge and response (popdecc/popdecr)', async () => {
+    const key = cmp.KemPrivateKey.generate('ml-kem-512')
+    const config = new cmp.ClientConfig({ ...mac })
+    const tx = cmp.ClientTransaction.ir(config, { pop: 'challengeResponse', kemKey: key.toDer(), subject: 'CN=Node KEM Challenge' })
+    const rec = recording(first.url)
+    const r = await cmp.runTransaction(tx, { transport: rec.transport })
+    // the challenge is decrypted and answered by the transaction itself
+    assert.deepEqual(rec.sent, ['ir', 'popdecr', 'certConf'])
+    assert.deepEqual(rec.received, ['popdecc', 'ip', 'pkiconf'])
+    assert.equal(cmp.Message.parse(rec.requests[0]).pvno, 3)
+    assert.ok(tx.isCompleted)
+    // the ip carries the certificate in clear, and it certifies the KEM key
+    assert.ok(rec.responses[1].includes(r.issued.certificate))
+    assert.ok(spkiOf(r.issued.certificate).equals(key.publicKeyDer()))
+    await first.waitForLog('[popdecr->ip certConf->pkiconf]: issued ')
+    assert.match(first.log(), /\[popdecr->ip certConf->pkiconf\]: issued [0-9a-f]+ to "CN=Node KEM Challenge"; confirmed/)
   })
   assert.ok(kemCert !== null, 'the ML-KEM certificate of the first step')
 

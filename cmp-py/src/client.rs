@@ -305,24 +305,30 @@ impl PyClientTransaction {
         if archive_cert.is_some() && !archive_key {
             return Err(PyValueError::new_err("archive_cert needs archive_key=True"));
         }
-        if pop == "encrypted_cert" {
+        if pop == "encrypted_cert" || pop == "challenge_response" {
             if archive_key {
                 return Err(PyValueError::new_err(
                     "archive_key archives a PrivateKey; a KemPrivateKey cannot be archived",
                 ));
             }
-            // a KEM key: the certificate comes back encrypted to it
+            // a KEM key: the certificate comes back encrypted to it, or the
+            // CA first sends a challenge only its holder can decrypt
             let kem_key = key
                 .ok_or_else(|| {
-                    PyValueError::new_err("encrypted_cert POP needs key (a KemPrivateKey)")
+                    PyValueError::new_err(format!("{pop} POP needs key (a KemPrivateKey)"))
                 })?
                 .cast::<PyKemPrivateKey>()
-                .map_err(|_| PyValueError::new_err("encrypted_cert POP needs a KemPrivateKey"))?;
+                .map_err(|_| PyValueError::new_err(format!("{pop} POP needs a KemPrivateKey")))?;
+            let kem_key = kem_key.get().key.clone();
             let request = EnrollRequest {
                 kind,
                 subject: subject.map(name_of).transpose()?,
                 extensions: extensions_of(extensions)?,
-                pop: PopMethod::EncryptedCert(kem_key.get().key.clone()),
+                pop: if pop == "encrypted_cert" {
+                    PopMethod::EncryptedCert(kem_key)
+                } else {
+                    PopMethod::ChallengeResponse(kem_key)
+                },
                 old_cert: old_cert.filter(|c| !c.is_none()).map(cert_of).transpose()?,
                 controls: Vec::new(),
                 cert_req_id,
@@ -349,7 +355,7 @@ impl PyClientTransaction {
             ),
             other => {
                 return Err(PyValueError::new_err(format!(
-                    "pop must be 'signature', 'ra_verified', 'none' or 'encrypted_cert', not {other:?}"
+                    "pop must be 'signature', 'ra_verified', 'none', 'encrypted_cert' or 'challenge_response', not {other:?}"
                 )));
             }
         };
@@ -384,8 +390,10 @@ impl PyClientTransaction {
 #[pymethods]
 impl PyClientTransaction {
     /// Start an initialization request (ir). `pop`: "signature" (`key`
-    /// signs), "ra_verified", "none", or "encrypted_cert" (`key` is a
-    /// `KemPrivateKey`; the certificate comes back encrypted to it).
+    /// signs), "ra_verified", "none", "encrypted_cert" (`key` is a
+    /// `KemPrivateKey`; the certificate comes back encrypted to it) or
+    /// "challenge_response" (`key` is a `KemPrivateKey`; the CA's popdecc
+    /// challenge is decrypted and answered in a popdecr first).
     /// `archive_key`: archive `key` at the CA (pkiArchiveOptions), encrypted
     /// under the MAC secret of `config`, or for `archive_cert` (the CA's
     /// certificate); a krr recovers it. The same for cr, kur and ccr.

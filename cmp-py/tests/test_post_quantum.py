@@ -1,5 +1,6 @@
 """Post-quantum: ML-DSA enrollment and signature protection, ML-KEM keys
-certified with proof-of-possession by an encrypted certificate, and
+certified with proof-of-possession by an encrypted certificate or by
+challenge and response (popdecc/popdecr), and
 KEM-based MAC protection, client against the project's responder."""
 
 from __future__ import annotations
@@ -96,6 +97,36 @@ def test_kem_key_certified_with_an_encrypted_certificate(alg: str) -> None:
     conf = tx.request()
     assert conf is not None
     assert isinstance(tx.handle_response(ca.handle_request(conf).der), Completed)
+
+
+@pytest.mark.parametrize("alg", ["ml-kem-512", "ml-kem-768", "ml-kem-1024"])
+def test_kem_key_certified_by_challenge_and_response(alg: str) -> None:
+    ca = FakeCa(secrets={REF: SECRET})
+    kem_key = KemPrivateKey.generate(alg)
+    tx = ClientTransaction.ir(
+        ClientConfig(reference=REF, secret=SECRET),
+        key=kem_key,
+        pop="challenge_response",
+        subject="CN=KEM Challenge",
+        extensions=key_encipherment(),
+    )
+    result = run_transaction(tx, ca)
+    assert result.certificate is not None and result.certificate in ca.issued
+    bodies = [(Message.parse(q).body_type, Message.parse(r).body_type) for q, r in result.exchanges]
+    # the popdecc challenge is decrypted and answered before the ip
+    assert bodies == [("ir", "popdecc"), ("popdecr", "ip"), ("certConf", "pkiconf")]
+    assert Message.parse(result.exchanges[0][0]).pvno == 3
+    # it certifies the KEM key (the SPKI is in the certificate)
+    assert kem_key.public_key_der() in result.certificate
+    assert x509.load_der_x509_certificate(result.certificate).subject.rfc4514_string() == "CN=KEM Challenge"
+
+
+def test_challenge_response_pop_needs_a_kem_key() -> None:
+    config = ClientConfig(reference=REF, secret=SECRET)
+    with pytest.raises(ValueError, match="challenge_response POP needs a KemPrivateKey"):
+        ClientTransaction.ir(config, key=PrivateKey.generate(), pop="challenge_response", subject="CN=x")
+    with pytest.raises(ValueError, match="challenge_response POP needs key"):
+        ClientTransaction.ir(config, pop="challenge_response", subject="CN=x")
 
 
 def test_encrypted_cert_pop_needs_a_kem_key() -> None:

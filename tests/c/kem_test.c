@@ -7,7 +7,9 @@
  *     keys       ML-KEM-512/768/1024 keys: generate, PKCS#8 round trip.
  *     enroll     ir for each ML-KEM key with POP by encrypted certificate:
  *                the certificate comes back encrypted, is decrypted, certifies
- *                the key; certConf, pkiConf. The ML-KEM-768 key, its
+ *                the key; certConf, pkiConf. One ML-KEM-768 key by challenge
+ *                and response instead: ir, popdecc answered with a popdecr,
+ *                ip, certConf, pkiConf. The other ML-KEM-768 key, its
  *                certificate and the issuing CA go to DIR (kem.key, kem.crt,
  *                kem-chain.der) for the second run.
  *     usage      argument errors of the KEM functions.
@@ -203,9 +205,10 @@ static int keys(void) {
   return 0;
 }
 
-/* ir for an ML-KEM key with POP by encrypted certificate. With `save`,
- * the key, its certificate and the issuer chain go to DIR. */
-static int enroll(cmp_kem_algorithm alg, const char *subject, int save) {
+/* ir for an ML-KEM key with POP `pop` (by encrypted certificate, or a
+ * popdecc/popdecr challenge first). With `save`, the key, its certificate
+ * and the issuer chain go to DIR. */
+static int enroll(cmp_kem_algorithm alg, cmp_kem_pop pop, const char *subject, int save) {
   static uint8_t cert[16384], spki[4096], der[8192], chain[65536];
   size_t cert_len = 0, spki_len = 0, der_len = 0, chain_len = 0, n = 0;
   cmp_client_config *config = NULL;
@@ -214,12 +217,18 @@ static int enroll(cmp_kem_algorithm alg, const char *subject, int save) {
   int ok = -1;
   if (mac_config(&config) != 0) goto out;
   if (cmp_kem_key_generate(alg, &key) != CMP_OK) goto out;
-  if (cmp_transaction_new_kem_enroll(config, CMP_ENROLL_IR, key, subject, NULL, 0, now(), &tx) !=
-      CMP_OK) {
+  if (cmp_transaction_new_kem_enroll(config, CMP_ENROLL_IR, key, pop, subject, NULL, 0, now(),
+                                     &tx) != CMP_OK) {
     fail("cmp_transaction_new_kem_enroll", CMP_USAGE);
     goto out;
   }
-  if (step(tx, CMP_BODY_IR, NULL, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
+  if (pop == CMP_KEM_POP_CHALLENGE_RESPONSE) {
+    /* the popdecc is answered by the transaction itself */
+    if (step(tx, CMP_BODY_IR, NULL, CMP_EVENT_CONTINUE) != 0) goto out;
+    if (step(tx, CMP_BODY_POPDECR, NULL, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
+  } else if (step(tx, CMP_BODY_IR, NULL, CMP_EVENT_CERTIFICATE_ISSUED) != 0) {
+    goto out;
+  }
   if (cmp_transaction_output(tx, CMP_OUTPUT_CERTIFICATE, 0, cert, sizeof cert, &cert_len) !=
           CMP_OK ||
       cmp_kem_key_public_key(key, spki, sizeof spki, &spki_len) != CMP_OK)
@@ -273,16 +282,19 @@ static int usage_errors(void) {
   EXPECT(len == 1184 + 22);
   int ok = -1;
   if (mac_config(&config) != 0) goto out;
-  if (cmp_transaction_new_kem_enroll(config, CMP_ENROLL_IR, NULL, "CN=X", NULL, 0, now(), &tx) !=
-          CMP_NULL_POINTER ||
+  if (cmp_transaction_new_kem_enroll(config, CMP_ENROLL_IR, NULL, 0, "CN=X", NULL, 0, now(),
+                                     &tx) != CMP_NULL_POINTER ||
       tx != NULL)
     goto out;
-  if (cmp_transaction_new_kem_enroll(config, 9, key, "CN=X", NULL, 0, now(), &tx) != CMP_USAGE)
+  if (cmp_transaction_new_kem_enroll(config, 9, key, 0, "CN=X", NULL, 0, now(), &tx) != CMP_USAGE)
     goto out;
-  if (cmp_transaction_new_kem_enroll(config, CMP_ENROLL_IR, key, "not a name", NULL, 0, now(),
+  if (cmp_transaction_new_kem_enroll(config, CMP_ENROLL_IR, key, 2, "CN=X", NULL, 0, now(), &tx) !=
+      CMP_USAGE)
+    goto out;
+  if (cmp_transaction_new_kem_enroll(config, CMP_ENROLL_IR, key, 0, "not a name", NULL, 0, now(),
                                      &tx) != CMP_USAGE)
     goto out;
-  if (cmp_transaction_new_kem_enroll(config, CMP_ENROLL_KUR, key, NULL, NULL, 0, now(), &tx) !=
+  if (cmp_transaction_new_kem_enroll(config, CMP_ENROLL_KUR, key, 0, NULL, NULL, 0, now(), &tx) !=
       CMP_USAGE)
     goto out;
   /* a genm that has not been answered has no ciphertext */
@@ -516,9 +528,13 @@ int main(int argc, char **argv) {
   } while (0)
   if (strcmp(argv[1], "enroll") == 0) {
     RUN("keys", keys());
-    RUN("enroll ML-KEM-512", enroll(CMP_KEM_ML_KEM_512, "CN=C KEM 512", 0));
-    RUN("enroll ML-KEM-1024", enroll(CMP_KEM_ML_KEM_1024, "CN=C KEM 1024", 0));
-    RUN("enroll ML-KEM-768", enroll(CMP_KEM_ML_KEM_768, "CN=C KEM Server", 1));
+    RUN("enroll ML-KEM-512", enroll(CMP_KEM_ML_KEM_512, CMP_KEM_POP_ENCRYPTED_CERT, "CN=C KEM 512", 0));
+    RUN("enroll ML-KEM-1024",
+        enroll(CMP_KEM_ML_KEM_1024, CMP_KEM_POP_ENCRYPTED_CERT, "CN=C KEM 1024", 0));
+    RUN("enroll ML-KEM-768 (challenge)",
+        enroll(CMP_KEM_ML_KEM_768, CMP_KEM_POP_CHALLENGE_RESPONSE, "CN=C KEM Challenge", 0));
+    RUN("enroll ML-KEM-768",
+        enroll(CMP_KEM_ML_KEM_768, CMP_KEM_POP_ENCRYPTED_CERT, "CN=C KEM Server", 1));
     RUN("usage", usage_errors());
   } else {
     RUN("kem-mac", kem_mac());

@@ -177,7 +177,7 @@ def coap_uri_path(name: Optional[str] = None, label: Optional[str] = None) -> Li
 
 @final
 class KemPrivateKey:
-    """An ML-KEM key: POP "encrypted_cert" and KEM-based MAC protection."""
+    """An ML-KEM key: POP "encrypted_cert" / "challenge_response" and KEM-based MAC protection."""
 
     @staticmethod
     def generate(algorithm: str = "ml-kem-768") -> KemPrivateKey: ...
@@ -275,8 +275,10 @@ class ClientTransaction:
     """One CMP transaction, end-entity side (sans-IO).
 
     Enrollment ``pop``: "signature" (``key`` signs), "ra_verified", "none",
-    or "encrypted_cert" (``key`` is a KemPrivateKey: the certificate comes
-    back encrypted to it, RFC 9810 section 5.2.8.3).
+    "encrypted_cert" (``key`` is a KemPrivateKey: the certificate comes
+    back encrypted to it, RFC 9810 section 5.2.8.3) or
+    "challenge_response" (``key`` is a KemPrivateKey: the CA's popdecc
+    challenge is decrypted and answered in a popdecr first).
 
     ``archive_key=True`` (ir, cr, kur, ccr) archives ``key`` (a PrivateKey)
     at the CA with the request (pkiArchiveOptions, RFC 4211 section 6.4),
