@@ -21,7 +21,7 @@ use cmp_core::client::{
     ClientConfig, ClientEvent, ClientTransaction, Confirmation, EnrollKind, EnrollRequest,
     GenmRequest, IssuedCertificate, KeyRecoveryRequest, RecoveredKeys, RevokeRequest,
 };
-use cmp_core::crypto::{CryptoProvider, EnvelopeRecipient, SecureRandom, SigningKey};
+use cmp_core::crypto::{CryptoProvider, SecureRandom, SigningKey};
 use cmp_core::message::{ParsedMessage, describe, oid_name};
 use cmp_core::protection::{MacScheme, Protector};
 use cmp_core::trust::TrustStore;
@@ -333,7 +333,7 @@ pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
         }
     };
     let archive = if args.archive_key {
-        Some(archive_control(&key, args, &prot, &config)?)
+        Some(archive_control(&key, args, &config)?)
     } else {
         None
     };
@@ -363,7 +363,6 @@ pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
 fn archive_control(
     key: &PrivateKey,
     args: &EnrollArgs,
-    prot: &Protection,
     config: &ClientConfig,
 ) -> CliResult<cmp_core::asn1::AttributeTypeAndValue> {
     let der = key
@@ -374,25 +373,9 @@ fn archive_control(
         .as_deref()
         .map(files::read_cert)
         .transpose()?;
-    let secret = match &prot.protector {
-        Protector::Mac { secret, .. } => Some(secret.as_slice()),
-        _ => None,
-    };
-    let recipient = match (&cert, secret) {
-        (Some(cert), _) => cmp_core::keygen::recipient_for(None, Some(cert))?,
-        (None, Some(secret)) => EnvelopeRecipient::Password(secret),
-        (None, None) => {
-            return Err(usage(
-                "--archive-key without a MAC --secret needs --archive-cert (the CA's certificate)",
-            ));
-        }
-    };
-    Ok(cmp_core::archive::archive_control(
-        config.provider.as_ref(),
-        &der,
-        recipient,
-        None,
-    )?)
+    cmp_core::archive::client_control(config, &der, cert.as_ref())?.ok_or_else(|| {
+        usage("--archive-key without a MAC --secret needs --archive-cert (the CA's certificate)")
+    })
 }
 
 /// `cmp ir|cr|kur --central-keygen`.

@@ -33,6 +33,8 @@ use crate::asn1::oid;
 use crate::crypto::{CryptoProvider, EnvelopeError, EnvelopeOpener, EnvelopeRecipient};
 use crate::error::{Error, Result};
 use crate::keygen::{PrivateKeyDer, check_key_pair};
+use crate::protection::Protector;
+use x509_cert::Certificate;
 
 /// `id-ct-encKeyWithID` (RFC 4211 section 4.2.2.1): the content type of an
 /// archived key's EnvelopedData.
@@ -73,6 +75,35 @@ pub fn archive_control(
         oid: oid::REG_CTRL_PKI_ARCHIVE_OPTIONS,
         value: Any::encode_from(&options).map_err(Error::Encode)?,
     })
+}
+
+/// Where a client archives its key: for the CA's certificate `ca_cert` if
+/// given (key transport to RSA, key agreement with EC; see
+/// [`crate::keygen::recipient_for`]), else under the MAC secret of
+/// `protector`; `None` when there is neither (a signature protector and no
+/// certificate: the caller says which option is missing).
+pub fn client_recipient<'a>(
+    protector: &'a Protector,
+    ca_cert: Option<&'a Certificate>,
+) -> Result<Option<EnvelopeRecipient<'a>>> {
+    match (ca_cert, protector) {
+        (Some(cert), _) => crate::keygen::recipient_for(None, Some(cert)).map(Some),
+        (None, Protector::Mac { secret, .. }) => Ok(Some(EnvelopeRecipient::Password(secret))),
+        (None, _) => Ok(None),
+    }
+}
+
+/// The pkiArchiveOptions control of a client with `config` archiving
+/// `private_key` (PKCS#8 DER) for [`client_recipient`]`(protector,
+/// ca_cert)`; `None` when that has no recipient.
+pub fn client_control(
+    config: &crate::client::ClientConfig,
+    private_key: &[u8],
+    ca_cert: Option<&Certificate>,
+) -> Result<Option<AttributeTypeAndValue>> {
+    client_recipient(&config.protector, ca_cert)?
+        .map(|recipient| archive_control(config.provider.as_ref(), private_key, recipient, None))
+        .transpose()
 }
 
 /// The private key archived in `controls` (a certificate request's),

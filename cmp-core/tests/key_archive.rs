@@ -267,3 +267,26 @@ fn undecryptable_and_malformed_archives_are_refused() {
         ))
     );
 }
+
+#[test]
+fn the_client_recipient_is_the_ca_certificate_or_the_mac_secret() {
+    let pki = Pki::new();
+    let (mac, _) = pki.mac_client();
+    let ca_cert = pki.ca.certificate();
+    assert!(matches!(
+        archive::client_recipient(&mac.protector, None),
+        Ok(Some(EnvelopeRecipient::Password(s))) if s == SECRET
+    ));
+    // a certificate wins over the secret; EC: key agreement
+    assert!(matches!(
+        archive::client_recipient(&mac.protector, Some(ca_cert)),
+        Ok(Some(EnvelopeRecipient::KeyAgreement(c))) if c == ca_cert
+    ));
+    // a signature protector has no secret: the caller must name a certificate
+    let signer = cmp_core::protection::Protector::Signature {
+        key: Arc::new(PrivateKey::generate(KeyAlgorithm::EcP256).unwrap()),
+        cert: ca_cert.clone(),
+        chain: Vec::new(),
+    };
+    assert!(matches!(archive::client_recipient(&signer, None), Ok(None)));
+}

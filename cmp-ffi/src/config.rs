@@ -7,6 +7,7 @@ use std::sync::Arc;
 use cmp_core::client::ClientConfig;
 use cmp_core::trust::TrustStore;
 use cmp_crypto_rustcrypto::RustCryptoProvider;
+use x509_cert::Certificate;
 use x509_cert::name::Name;
 
 use crate::credential::cmp_credential;
@@ -87,17 +88,12 @@ pub extern "C" fn cmp_client_config_add_untrusted(
     certs: *const u8,
     len: usize,
 ) -> cmp_result {
-    guard(|| {
-        // SAFETY: NULL or a live, unaliased handle; a buffer of `len` bytes.
-        let (config, bytes) =
-            unsafe { (in_mut(config, "config")?, in_bytes(certs, len, "certs")?) };
-        let certs = parse_certs(bytes)?;
-        if config.config.untrusted.len().saturating_add(certs.len()) > crate::MAX_INPUT_CERTS {
-            return Err(Failure::Usage("too many untrusted certificates"));
-        }
-        config.config.untrusted.extend(certs);
-        Ok(())
-    })
+    // SAFETY: forwarded under this function's contract.
+    unsafe {
+        add_certs(config, certs, len, "too many untrusted certificates", |c| {
+            &mut c.untrusted
+        })
+    }
 }
 
 /// Add certificates (PEM or concatenated DER; copied) to send in the
@@ -110,15 +106,36 @@ pub extern "C" fn cmp_client_config_add_extra_certs(
     certs: *const u8,
     len: usize,
 ) -> cmp_result {
+    // SAFETY: forwarded under this function's contract.
+    unsafe {
+        add_certs(config, certs, len, "too many extra certificates", |c| {
+            &mut c.extra_certs
+        })
+    }
+}
+
+/// Append the certificates of `certs` (PEM or concatenated DER) to the list
+/// `list` picks, at most MAX_INPUT_CERTS in all.
+///
+/// # Safety
+/// `config` is NULL or a live, unaliased handle; `certs` holds `len` bytes.
+unsafe fn add_certs(
+    config: *mut cmp_client_config,
+    certs: *const u8,
+    len: usize,
+    too_many: &'static str,
+    list: fn(&mut ClientConfig) -> &mut Vec<Certificate>,
+) -> cmp_result {
     guard(|| {
         // SAFETY: NULL or a live, unaliased handle; a buffer of `len` bytes.
         let (config, bytes) =
             unsafe { (in_mut(config, "config")?, in_bytes(certs, len, "certs")?) };
         let certs = parse_certs(bytes)?;
-        if config.config.extra_certs.len().saturating_add(certs.len()) > crate::MAX_INPUT_CERTS {
-            return Err(Failure::Usage("too many extra certificates"));
+        let list = list(&mut config.config);
+        if list.len().saturating_add(certs.len()) > crate::MAX_INPUT_CERTS {
+            return Err(Failure::Usage(too_many));
         }
-        config.config.extra_certs.extend(certs);
+        list.extend(certs);
         Ok(())
     })
 }

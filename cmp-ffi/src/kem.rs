@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use cmp_core::asn1::InfoTypeAndValue;
 use cmp_core::client::{EnrollRequest, PopMethod};
-use cmp_core::crypto::{CryptoError, DecapsulationKey, KemAlgorithm};
+use cmp_core::crypto::{DecapsulationKey, KemAlgorithm};
 use cmp_core::{Error, kem};
 use cmp_crypto_rustcrypto::{KemPrivateKey, RustCryptoProvider};
 use der::{Decode, Encode};
@@ -93,13 +93,11 @@ pub extern "C" fn cmp_kem_key_from_bytes(
         unsafe { out_handle_clear(out)? };
         // SAFETY: `data` points to `len` bytes (contract).
         let bytes = unsafe { in_bytes(data, len, "data")? };
-        let key = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| CryptoError::InvalidKey("PEM is not ASCII"))?;
-            KemPrivateKey::from_pem(text)?
-        } else {
-            KemPrivateKey::from_pkcs8_der(bytes)?
-        };
+        let key = crate::pem_or_der(
+            bytes,
+            KemPrivateKey::from_pem,
+            KemPrivateKey::from_pkcs8_der,
+        )?;
         // SAFETY: `out` was checked by out_handle_clear.
         unsafe { out_handle(out, cmp_kem_key { key: Arc::new(key) }) }
     })

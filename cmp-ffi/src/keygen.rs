@@ -7,10 +7,8 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use cmp_core::Timestamp;
+use cmp_core::archive;
 use cmp_core::client::{ClientTransaction, EnrollRequest, KeyRecoveryRequest};
-use cmp_core::crypto::{CryptoError, EnvelopeRecipient};
-use cmp_core::protection::Protector;
-use cmp_core::{archive, keygen};
 use cmp_crypto_rustcrypto::{EnvelopeKey, PrivateKey, envelope::key_type_identifier};
 
 use crate::config::cmp_client_config;
@@ -90,13 +88,7 @@ pub extern "C" fn cmp_envelope_key_new_private_key(
 
 /// A software private key from PKCS#8, SEC1 or PKCS#1, PEM or DER.
 pub(crate) fn private_key_of(bytes: &[u8]) -> Result<PrivateKey, Failure> {
-    Ok(if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
-        let text =
-            std::str::from_utf8(bytes).map_err(|_| CryptoError::InvalidKey("PEM is not ASCII"))?;
-        PrivateKey::from_pem(text)?
-    } else {
-        PrivateKey::from_der(bytes)?
-    })
+    crate::pem_or_der(bytes, PrivateKey::from_pem, PrivateKey::from_der)
 }
 
 /// Free an envelope key; NULL is ignored.
@@ -205,21 +197,14 @@ pub extern "C" fn cmp_transaction_new_enroll_archived(
             [] => None,
             der => Some(parse_cert(der)?),
         };
-        let recipient = match (&recipient_cert, &config.config.protector) {
-            (Some(cert), _) => keygen::recipient_for(None, Some(cert))?,
-            (None, Protector::Mac { secret, .. }) => EnvelopeRecipient::Password(secret),
-            (None, _) => {
-                return Err(Failure::Usage(
-                    "archiving under a signature credential needs archive_cert",
-                ));
-            }
-        };
-        let control = archive::archive_control(
-            config.config.provider.as_ref(),
+        let control = archive::client_control(
+            &config.config,
             &key.to_pkcs8_der()?,
-            recipient,
-            None,
-        )?;
+            recipient_cert.as_ref(),
+        )?
+        .ok_or(Failure::Usage(
+            "archiving under a signature credential needs archive_cert",
+        ))?;
         let mut request = EnrollRequest::new(kind, subject, Arc::new(key));
         request.controls.push(control);
         start_enroll(out, config, request, old, now)

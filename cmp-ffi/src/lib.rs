@@ -194,6 +194,21 @@ unsafe fn out_text(
     unsafe { out_bytes(&bytes, buf.cast(), cap, len) }
 }
 
+/// A key from PEM (text that starts with `-----BEGIN`) or DER `bytes`.
+fn pem_or_der<T>(
+    bytes: &[u8],
+    pem: impl FnOnce(&str) -> Result<T, cmp_core::crypto::CryptoError>,
+    der: impl FnOnce(&[u8]) -> Result<T, cmp_core::crypto::CryptoError>,
+) -> Result<T, Failure> {
+    if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| cmp_core::crypto::CryptoError::InvalidKey("PEM is not ASCII"))?;
+        Ok(pem(text)?)
+    } else {
+        Ok(der(bytes)?)
+    }
+}
+
 /// Certificates from PEM (one or more blocks) or DER (one or more
 /// concatenated certificates).
 fn parse_certs(bytes: &[u8]) -> Result<Vec<Certificate>, Failure> {

@@ -4,9 +4,6 @@
 
 use cmp_core::asn1::AttributeTypeAndValue;
 use cmp_core::client::ClientConfig;
-use cmp_core::crypto::EnvelopeRecipient;
-use cmp_core::keygen::recipient_for;
-use cmp_core::protection::Protector;
 use cmp_crypto_rustcrypto::PrivateKey;
 
 use crate::conv::{PemOrDer, cert_of};
@@ -22,23 +19,9 @@ pub(crate) fn archive_control(
 ) -> Res<AttributeTypeAndValue> {
     let der = key.to_pkcs8_der()?;
     let cert = archive_cert.map(cert_of).transpose()?;
-    let secret = match &config.protector {
-        Protector::Mac { secret, .. } => Some(secret.as_slice()),
-        _ => None,
-    };
-    let recipient = match (&cert, secret) {
-        (Some(cert), _) => recipient_for(None, Some(cert))?,
-        (None, Some(secret)) => EnvelopeRecipient::Password(secret),
-        (None, None) => {
-            return Err(usage(
-                "archiveKey without a MAC secret in the ClientConfig needs archiveCert (the CA's certificate)",
-            ));
-        }
-    };
-    Ok(cmp_core::archive::archive_control(
-        config.provider.as_ref(),
-        &der,
-        recipient,
-        None,
-    )?)
+    cmp_core::archive::client_control(config, &der, cert.as_ref())?.ok_or_else(|| {
+        usage(
+            "archiveKey without a MAC secret in the ClientConfig needs archiveCert (the CA's certificate)",
+        )
+    })
 }

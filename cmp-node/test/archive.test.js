@@ -173,16 +173,18 @@ test('usage errors of archiveKey / archiveCert: CMP_USAGE, CMP_DECODE', () => {
     () => cmp.ClientTransaction.ir(macConfig, { pop: 'centralKeygen', subject: 'CN=x', archiveKey: true }),
     /not with centralKeygen/,
   )
-  usage(
-    () =>
-      cmp.ClientTransaction.ir(macConfig, {
-        pop: 'encryptedCert',
-        kemKey: cmp.KemPrivateKey.generate().toDer(),
-        subject: 'CN=x',
-        archiveKey: true,
-      }),
-    /encryptedCert/,
-  )
+  for (const pop of ['encryptedCert', 'challengeResponse']) {
+    usage(
+      () =>
+        cmp.ClientTransaction.ir(macConfig, {
+          pop,
+          kemKey: cmp.KemPrivateKey.generate().toDer(),
+          subject: 'CN=x',
+          archiveKey: true,
+        }),
+      /not with centralKeygen or a KEM key/,
+    )
+  }
   // signature protection has no secret to encrypt under
   usage(() => cmp.ClientTransaction.cr(signed, { key, subject: 'CN=x', archiveKey: true }), /needs archiveCert/)
   // not a certificate at all

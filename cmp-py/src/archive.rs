@@ -4,9 +4,8 @@
 
 use cmp_core::asn1::AttributeTypeAndValue;
 use cmp_core::client::ClientConfig;
-use cmp_core::crypto::{EnvelopeOpener, EnvelopeRecipient};
-use cmp_core::keygen::{PrivateKeyDer, recipient_for};
-use cmp_core::protection::Protector;
+use cmp_core::crypto::EnvelopeOpener;
+use cmp_core::keygen::PrivateKeyDer;
 use cmp_core::server::PendingRequest;
 use cmp_crypto_rustcrypto::{EnvelopeKey, PrivateKey};
 use pyo3::exceptions::PyValueError;
@@ -25,21 +24,13 @@ pub(crate) fn archive_control(
 ) -> PyResult<AttributeTypeAndValue> {
     let der = key.to_pkcs8_der().map_err(crypto_err)?;
     let cert = archive_cert.map(cert_of).transpose()?;
-    let secret = match &config.protector {
-        Protector::Mac { secret, .. } => Some(secret.as_slice()),
-        _ => None,
-    };
-    let recipient = match (&cert, secret) {
-        (Some(cert), _) => recipient_for(None, Some(cert)).map_err(to_py_err)?,
-        (None, Some(secret)) => EnvelopeRecipient::Password(secret),
-        (None, None) => {
-            return Err(PyValueError::new_err(
+    cmp_core::archive::client_control(config, &der, cert.as_ref())
+        .map_err(to_py_err)?
+        .ok_or_else(|| {
+            PyValueError::new_err(
                 "archive_key without a MAC secret in the config needs archive_cert (the CA's certificate)",
-            ));
-        }
-    };
-    cmp_core::archive::archive_control(config.provider.as_ref(), &der, recipient, None)
-        .map_err(to_py_err)
+            )
+        })
 }
 
 /// The key archived in `p`, opened with the CA's own key (`ca_key` of
