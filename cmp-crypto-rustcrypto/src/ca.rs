@@ -662,6 +662,22 @@ impl ReferenceCa {
         &self.key
     }
 
+    /// The private key a requester archives with `request`
+    /// (pkiArchiveOptions, [`cmp_core::archive`]), encrypted for this CA's
+    /// key or under the request's MAC secret, and checked to belong to the
+    /// requested public key; `None` when the request archives nothing.
+    pub fn archived_key(
+        &self,
+        request: &cmp_core::server::PendingRequest,
+    ) -> cmp_core::Result<Option<cmp_core::keygen::PrivateKeyDer>> {
+        use cmp_core::crypto::EnvelopeOpener;
+        let ca = crate::EnvelopeKey::private_key(self.key.clone(), self.cert.clone());
+        let password = request.mac_secret().map(crate::EnvelopeKey::password);
+        let mut openers: Vec<&dyn EnvelopeOpener> = vec![&ca];
+        openers.extend(password.as_ref().map(|k| k as &dyn EnvelopeOpener));
+        request.archived_key(&openers)
+    }
+
     /// The CA's name: the subject of its certificate, the issuer of what it
     /// issues.
     pub fn name(&self) -> &Name {

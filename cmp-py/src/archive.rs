@@ -1,13 +1,10 @@
 //! Key archiving by the requester (pkiArchiveOptions, RFC 4211 section
-//! 6.4): the client side builds the control that carries the request's
-//! private key encrypted for the CA; the responder side opens it.
+//! 6.4), client side: the control that carries the request's private key
+//! encrypted for the CA. (FakeCa opens it with `ReferenceCa::archived_key`.)
 
 use cmp_core::asn1::AttributeTypeAndValue;
 use cmp_core::client::ClientConfig;
-use cmp_core::crypto::EnvelopeOpener;
-use cmp_core::keygen::PrivateKeyDer;
-use cmp_core::server::PendingRequest;
-use cmp_crypto_rustcrypto::{EnvelopeKey, PrivateKey};
+use cmp_crypto_rustcrypto::PrivateKey;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -31,19 +28,4 @@ pub(crate) fn archive_control(
                 "archive_key without a MAC secret in the config needs archive_cert (the CA's certificate)",
             )
         })
-}
-
-/// The key archived in `p`, opened with the CA's own key (`ca_key` of
-/// `ca_cert`) or the MAC secret the request was protected with, and checked
-/// to be the key of the requested public key; `None` if nothing is archived.
-pub(crate) fn archived_by_ca(
-    p: &PendingRequest,
-    ca_key: &PrivateKey,
-    ca_cert: &x509_cert::Certificate,
-) -> cmp_core::Result<Option<PrivateKeyDer>> {
-    let ca = EnvelopeKey::private_key(ca_key.clone(), ca_cert.clone());
-    let password = p.mac_secret().map(EnvelopeKey::password);
-    let mut openers: Vec<&dyn EnvelopeOpener> = vec![&ca];
-    openers.extend(password.as_ref().map(|k| k as &dyn EnvelopeOpener));
-    p.archived_key(&openers)
 }

@@ -28,7 +28,6 @@ use pyo3::types::PyDict;
 use x509_cert::Certificate;
 use x509_cert::name::Name;
 
-use crate::archive;
 use crate::client::provider;
 use crate::conv::{
     PyBytesOut, bit_names, bytes_of, cert_der, cert_of, certs_der, certs_of, failure_bits_of,
@@ -808,10 +807,7 @@ impl FakeCa {
             RequestKind::Enroll(_) | RequestKind::P10cr => {
                 // a key the requester archives with its request is opened
                 // (with our key or the MAC secret) and checked first
-                let archived = {
-                    let st = self.lock();
-                    archive::archived_by_ca(&p, st.ca.signing_key(), st.ca.certificate())
-                };
+                let archived = self.lock().ca.archived_key(&p);
                 let archived = match archived {
                     Ok(key) => key,
                     Err(e) => {

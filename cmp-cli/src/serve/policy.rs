@@ -29,14 +29,13 @@ use cmp_core::asn1::{
     InfoTypeAndValue, InfoValue, PkiStatusInfo, RootCaKeyUpdateContent, oid,
 };
 use cmp_core::client::EnrollKind;
-use cmp_core::crypto::EnvelopeOpener;
-use cmp_core::keygen::{KeyGenAuthority, PrivateKeyDer};
+use cmp_core::keygen::KeyGenAuthority;
 use cmp_core::server::{PendingRequest, Reply, RequestKind};
 use cmp_core::verify::Authenticated;
 use cmp_core::{Error, Timestamp};
 use cmp_crypto_rustcrypto::envelope::key_type_identifier;
 use cmp_crypto_rustcrypto::{
-    CaError, EnvelopeKey, IssueRequest, KeyAlgorithm, KeyArchive, ReferenceCa, Zeroizing,
+    CaError, IssueRequest, KeyAlgorithm, KeyArchive, ReferenceCa, Zeroizing,
 };
 use der::Decode;
 use der::asn1::{Any, ObjectIdentifier};
@@ -274,7 +273,7 @@ impl Policy {
         request: &IssueRequest,
         now: Timestamp,
     ) -> cmp_core::Result<Reply> {
-        let archived = match self.archived_key(&p) {
+        let archived = match self.ca.archived_key(&p) {
             Ok(key) => key,
             Err(e) => return self.reject(p, e.failure_bit(), &e.to_string(), now),
         };
@@ -491,18 +490,6 @@ impl Policy {
             std::sync::Arc::new(self.ca.signing_key().clone()),
             self.ca.certificate().clone(),
         )
-    }
-
-    /// The private key the requester archives with its request
-    /// (pkiArchiveOptions), encrypted for the CA's key or under the MAC
-    /// secret the request was protected with.
-    fn archived_key(&self, p: &PendingRequest) -> cmp_core::Result<Option<PrivateKeyDer>> {
-        let ca =
-            EnvelopeKey::private_key(self.ca.signing_key().clone(), self.ca.certificate().clone());
-        let password = p.mac_secret().map(EnvelopeKey::password);
-        let mut openers: Vec<&dyn EnvelopeOpener> = vec![&ca];
-        openers.extend(password.as_ref().map(|k| k as &dyn EnvelopeOpener));
-        p.archived_key(&openers)
     }
 
     /// Central key generation (ir/cr without a key): a key of the requested
