@@ -16,7 +16,9 @@ use der::asn1::Int;
 use der::{Decode, Encode};
 
 use super::store::{Phase, TransactionRecord};
-use super::{Handled, PendingRequest, Reply, ReplyContext, ResponderConfig, build_reply};
+use super::{
+    Handled, PendingRequest, Reply, ReplyContext, Responder, ResponderConfig, build_reply,
+};
 use crate::asn1::cmp::pvno;
 use crate::asn1::{BodyType, PkiBody};
 use crate::error::{Error, Result};
@@ -89,7 +91,7 @@ pub(crate) fn send_challenge(
 /// application to decide; a wrong one ends the transaction with `BadPop`.
 /// A popdecr where no challenge is open is an unexpected body.
 pub(crate) fn check_response(
-    cfg: &Arc<ResponderConfig>,
+    responder: &Responder,
     msg: &ParsedMessage,
     ctx: &ReplyContext,
     auth: Authenticated,
@@ -100,11 +102,9 @@ pub(crate) fn check_response(
             got: msg.body_type().name(),
         });
     };
+    let cfg = &responder.config;
     let tid = &ctx.transaction_id;
-    let loaded = cfg.store.get(tid, now)?.ok_or(Error::BadRequest(
-        "no open transaction with this transactionID",
-    ))?;
-    let record = TransactionRecord::from_bytes(&loaded)?;
+    let (record, loaded) = responder.load_raw(ctx, now)?;
     if record.phase()? != Phase::AwaitingPopResponse {
         return Err(Error::UnexpectedBody { got: "popdecr" });
     }

@@ -466,7 +466,7 @@ impl Responder {
             BodyType::CertConf => self.cert_conf(&msg, &ctx, now).map_err(fail),
             BodyType::PollReq => self.poll_req(msg, &ctx, auth, now).map_err(fail),
             BodyType::Popdecr => {
-                challenge::check_response(&self.config, &msg, &ctx, auth, now).map_err(fail)
+                challenge::check_response(self, &msg, &ctx, auth, now).map_err(fail)
             }
             BodyType::Error => self.client_error(&msg, &ctx, now).map_err(fail),
             BodyType::Nested => {
