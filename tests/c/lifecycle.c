@@ -25,112 +25,13 @@
  *   (ROOT_PEM: `cmp serve --root-out`; PKI_DIR: tests/vectors/pki, whose
  *   new.key and issued.key are the keys archived)
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include "cmp.h"
-#include "http.h"
-
-static uint8_t response[1 << 17];
-static int port;
-static uint8_t root_pem[16384];
-static size_t root_pem_len;
-
-static uint64_t now(void) { return (uint64_t)time(NULL); }
-
-static int fail(const char *what, cmp_result rc) {
-  char msg[512];
-  cmp_last_error_message(msg, sizeof msg);
-  fprintf(stderr, "%s failed: %s (%u): %s\n", what, cmp_result_name(rc), (unsigned)rc, msg);
-  return -1;
-}
-
-#define CHECK(call)                                                            \
-  do {                                                                         \
-    cmp_result rc_ = (call);                                                   \
-    if (rc_ != CMP_OK) return fail(#call, rc_);                                \
-  } while (0)
-
-#define EXPECT(cond)                                                           \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);      \
-      return -1;                                                               \
-    }                                                                          \
-  } while (0)
-
-static const char *ref = "1234", *secret = "1234-5678";
-
-/* A MAC configuration that trusts the reference CA's root (for the KGA's
- * signature on delivered keys). */
-static int mac_config(cmp_client_config **config) {
-  cmp_credential *cred = NULL;
-  CHECK(cmp_credential_new_mac((const uint8_t *)ref, strlen(ref), (const uint8_t *)secret,
-                               strlen(secret), &cred));
-  cmp_result rc = cmp_client_config_new(cred, config);
-  cmp_credential_free(cred);
-  if (rc != CMP_OK) return fail("cmp_client_config_new", rc);
-  CHECK(cmp_client_config_add_trust_anchors(*config, root_pem, root_pem_len));
-  return 0;
-}
-
-/* The body type of DER bytes. */
-static cmp_body_type body_of(const uint8_t *der, size_t len) {
-  cmp_message *m = NULL;
-  cmp_body_type type = (cmp_body_type)-1;
-  if (cmp_message_parse(der, len, &m) != CMP_OK || cmp_message_body_type(m, &type, NULL) != CMP_OK)
-    type = (cmp_body_type)-1;
-  cmp_message_free(m);
-  return type;
-}
-
-/* Send the queued request (must be a `want`), feed the answer. */
-static int exchange(cmp_transaction *tx, cmp_body_type want, cmp_result *rc, cmp_event *ev) {
-  const uint8_t *req;
-  size_t req_len, rsp_len;
-  CHECK(cmp_transaction_next_request(tx, &req, &req_len));
-  EXPECT(req != NULL && req_len > 0);
-  EXPECT(body_of(req, req_len) == want);
-  if (http_post(port, req, req_len, response, sizeof response, &rsp_len) != 0)
-    return fail("HTTP exchange", CMP_USAGE);
-  *ev = (cmp_event)99;
-  *rc = cmp_transaction_handle_response(tx, response, rsp_len, now(), ev);
-  return 0;
-}
-
-static int step(cmp_transaction *tx, cmp_body_type want, cmp_event want_ev) {
-  cmp_result rc;
-  cmp_event ev;
-  if (exchange(tx, want, &rc, &ev) != 0) return -1;
-  if (rc != CMP_OK) return fail("cmp_transaction_handle_response", rc);
-  EXPECT(ev == want_ev);
-  return 0;
-}
-
-static int confirm(cmp_transaction *tx) {
-  cmp_event ev = (cmp_event)99;
-  CHECK(cmp_transaction_confirm(tx, now(), &ev));
-  EXPECT(ev == CMP_EVENT_CONTINUE);
-  if (step(tx, CMP_BODY_CERTCONF, CMP_EVENT_COMPLETED) != 0) return -1;
-  EXPECT(cmp_transaction_is_finished(tx) && cmp_transaction_is_completed(tx));
-  return 0;
-}
+#include "serve_test.h"
 
 /* Output `which` item `index` into buf. */
 static int output(const cmp_transaction *tx, cmp_output which, size_t index, uint8_t *buf,
                   size_t cap, size_t *len) {
   CHECK(cmp_transaction_output(tx, which, index, buf, cap, len));
   EXPECT(*len > 0);
-  return 0;
-}
-
-/* Whether `needle` occurs in `hay`. */
-static int contains(const uint8_t *hay, size_t hay_len, const uint8_t *needle, size_t len) {
-  for (size_t i = 0; len > 0 && i + len <= hay_len; i++)
-    if (memcmp(hay + i, needle, len) == 0) return 1;
   return 0;
 }
 
@@ -161,7 +62,7 @@ static int enroll_own(cmp_enroll_kind kind, cmp_body_type req, cmp_key_algorithm
     fail("cmp_transaction_new_enroll", CMP_USAGE);
     goto out;
   }
-  if (step(tx, req, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
+  if (step(tx, req, NULL, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
   if (cmp_transaction_output_count(tx, CMP_OUTPUT_PRIVATE_KEY, &n) != CMP_OK || n != 0) goto out;
   if (output(tx, CMP_OUTPUT_CERTIFICATE, 0, cert, sizeof cert, &cert_len) != 0) goto out;
   if (key_in_cert(key, cert, cert_len) != 0) goto out;
@@ -195,7 +96,7 @@ static int keygen(void) {
   }
   cmp_envelope_key_free(opener); /* the transaction keeps its own copy */
   opener = NULL;
-  if (step(tx, CMP_BODY_IR, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
+  if (step(tx, CMP_BODY_IR, NULL, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
   if (cmp_transaction_output_count(tx, CMP_OUTPUT_PRIVATE_KEY, &n) != CMP_OK || n != 1) goto out;
   if (output(tx, CMP_OUTPUT_PRIVATE_KEY, 0, keygen_key, sizeof keygen_key, &keygen_key_len) != 0)
     goto out;
@@ -231,7 +132,7 @@ static int krr(void) {
     fail("cmp_transaction_new_krr", CMP_USAGE);
     goto out;
   }
-  if (step(tx, CMP_BODY_KRR, CMP_EVENT_KEYS_RECOVERED) != 0) goto out;
+  if (step(tx, CMP_BODY_KRR, NULL, CMP_EVENT_KEYS_RECOVERED) != 0) goto out;
   if (!cmp_transaction_is_finished(tx) || !cmp_transaction_is_completed(tx)) goto out;
   if (cmp_transaction_output_count(tx, CMP_OUTPUT_RECOVERED_KEY, &n) != CMP_OK || n != 1) goto out;
   if (cmp_transaction_output_count(tx, CMP_OUTPUT_RECOVERED_CERT, &n) != CMP_OK || n != 1)
@@ -270,7 +171,7 @@ static int krr_none(void) {
   if (cmp_envelope_key_new_password((const uint8_t *)secret, strlen(secret), &opener) != CMP_OK)
     goto out;
   if (cmp_transaction_new_krr(config, "CN=Nobody Archived", opener, now(), &tx) != CMP_OK) goto out;
-  if (exchange(tx, CMP_BODY_KRR, &rc, &ev) != 0) goto out;
+  if (exchange(tx, CMP_BODY_KRR, NULL, &rc, &ev) != 0) goto out;
   if (rc != CMP_PEER_ERROR) {
     fprintf(stderr, "krr-none: got %s, expected CMP_PEER_ERROR\n", cmp_result_name(rc));
     goto out;
@@ -303,14 +204,14 @@ static int wrong_password(void) {
   if (cmp_transaction_new_central_keygen(config, CMP_ENROLL_CR, 0, "CN=C Wrong Password", NULL, 0,
                                          opener, now(), &tx) != CMP_OK)
     goto out;
-  if (exchange(tx, CMP_BODY_CR, &rc, &ev) != 0) goto out;
+  if (exchange(tx, CMP_BODY_CR, NULL, &rc, &ev) != 0) goto out;
   /* The key does not open: the transaction rejects the certificate in its
    * certConf by itself (event CONTINUE), and ends with the error. */
   if (rc != CMP_OK || ev != CMP_EVENT_CONTINUE) {
     fprintf(stderr, "wrong-pw: %s, event %u\n", cmp_result_name(rc), (unsigned)ev);
     goto out;
   }
-  if (exchange(tx, CMP_BODY_CERTCONF, &rc, &ev) != 0) goto out;
+  if (exchange(tx, CMP_BODY_CERTCONF, NULL, &rc, &ev) != 0) goto out;
   if (rc != CMP_KEY_DECRYPT_FAILED || !cmp_transaction_is_finished(tx) ||
       cmp_transaction_is_completed(tx)) {
     fprintf(stderr, "wrong-pw: %s after pkiConf\n", cmp_result_name(rc));
@@ -325,21 +226,6 @@ out:
 }
 
 static const char *pki_dir;
-
-/* A file of PKI_DIR into buf. */
-static int read_pki(const char *name, uint8_t *buf, size_t cap, size_t *len) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", pki_dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "cannot open %s\n", path);
-    return -1;
-  }
-  *len = fread(buf, 1, cap, f);
-  fclose(f);
-  EXPECT(*len > 0 && *len < cap);
-  return 0;
-}
 
 /* Whether the DER public keys of two software keys (any encoding) agree. */
 static int same_key(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len) {
@@ -368,14 +254,14 @@ static int enroll_archived(cmp_enroll_kind kind, cmp_body_type req, const char *
   cmp_client_config *config = NULL;
   cmp_transaction *tx = NULL;
   int ok = -1;
-  if (read_pki(key_file, key, sizeof key, &key_len) != 0) return -1;
+  if (read_in(pki_dir, key_file, key, sizeof key, &key_len) != 0) return -1;
   if (mac_config(&config) != 0) goto out;
   if (cmp_transaction_new_enroll_archived(config, kind, key, key_len, ca_cert, ca_cert_len,
                                           archive_subject, NULL, 0, now(), &tx) != CMP_OK) {
     fail("cmp_transaction_new_enroll_archived", CMP_USAGE);
     goto out;
   }
-  if (step(tx, req, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
+  if (step(tx, req, NULL, CMP_EVENT_CERTIFICATE_ISSUED) != 0) goto out;
   if (chain && output(tx, CMP_OUTPUT_CHAIN, 0, chain, chain_cap, chain_len) != 0) goto out;
   if (confirm(tx) != 0) goto out;
   ok = 0;
@@ -404,14 +290,14 @@ static int archive(void) {
   if (cmp_envelope_key_new_password((const uint8_t *)secret, strlen(secret), &opener) != CMP_OK)
     goto out;
   if (cmp_transaction_new_krr(config, archive_subject, opener, now(), &tx) != CMP_OK) goto out;
-  if (step(tx, CMP_BODY_KRR, CMP_EVENT_KEYS_RECOVERED) != 0) goto out;
+  if (step(tx, CMP_BODY_KRR, NULL, CMP_EVENT_KEYS_RECOVERED) != 0) goto out;
   if (cmp_transaction_output_count(tx, CMP_OUTPUT_RECOVERED_KEY, &n) != CMP_OK || n != 2) {
     fprintf(stderr, "archive: %zu keys recovered, expected 2\n", n);
     goto out;
   }
   const char *files[] = {"new.key", "issued.key"};
   for (size_t i = 0; i < 2; i++) {
-    if (read_pki(files[i], want, sizeof want, &want_len) != 0) goto out;
+    if (read_in(pki_dir, files[i], want, sizeof want, &want_len) != 0) goto out;
     if (output(tx, CMP_OUTPUT_RECOVERED_KEY, i, buf, sizeof buf, &len) != 0) goto out;
     if (!same_key(buf, len, want, want_len)) {
       fprintf(stderr, "archive: recovered key %zu is not %s\n", i, files[i]);
@@ -475,7 +361,7 @@ int main(int argc, char **argv) {
   pki_dir = argv[3];
   FILE *f = fopen(argv[1], "rb");
   if (!f) return 2;
-  root_pem_len = fread(root_pem, 1, sizeof root_pem, f);
+  trust_pem_len = fread(trust_pem, 1, sizeof trust_pem, f);
   fclose(f);
   port = atoi(argv[2]);
   int failed = 0;
