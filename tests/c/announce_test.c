@@ -24,30 +24,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "cmp.h"
 
 static const char *pki, *dir;
-
-#define EXPECT(cond)                                                           \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);      \
-      return -1;                                                               \
-    }                                                                          \
-  } while (0)
-
-#define EXPECT_RC(call, want)                                                  \
-  do {                                                                         \
-    cmp_result rc_ = (call);                                                   \
-    if (rc_ != (want)) {                                                       \
-      char msg_[512];                                                          \
-      cmp_last_error_message(msg_, sizeof msg_);                               \
-      fprintf(stderr, "%s:%d: %s gave %s, expected %s: %s\n", __FILE__,        \
-              __LINE__, #call, cmp_result_name(rc_), cmp_result_name(want),    \
-              msg_);                                                           \
-      return -1;                                                               \
-    }                                                                          \
-  } while (0)
 
 static size_t read_in(const char *base, const char *name, uint8_t *buf, size_t cap) {
   char path[512];
@@ -106,8 +86,6 @@ static cmp_result validate(const cmp_client_config *config, const char *name, ui
   if (n == 0) return CMP_USAGE;
   return cmp_announcement_validate(config, msg, n, now, a);
 }
-
-static uint64_t now(void) { return (uint64_t)time(NULL); }
 
 static int ckuann(const cmp_client_config *config) {
   cmp_announcement *a = NULL;

@@ -11,28 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "cmp.h"
 
 static uint8_t msg[65536];
 static size_t msg_len;
-
-#define EXPECT(cond)                                                           \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);      \
-      return -1;                                                               \
-    }                                                                          \
-  } while (0)
-
-#define EXPECT_RC(call, want)                                                  \
-  do {                                                                         \
-    cmp_result rc_ = (call);                                                   \
-    if (rc_ != (want)) {                                                       \
-      fprintf(stderr, "%s:%d: %s gave %s, expected %s\n", __FILE__, __LINE__, \
-              #call, cmp_result_name(rc_), cmp_result_name(want));             \
-      return -1;                                                               \
-    }                                                                          \
-  } while (0)
 
 /* Split msg with size exponent szx, reassemble it, compare. */
 #define FAIL_OUT                                                               \

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "cmp.h"
 #include "http.h"
 
@@ -29,21 +30,6 @@
 static uint8_t response[MAX_MSG + 1024];
 static uint8_t issued_cert[4096];
 static size_t issued_cert_len;
-
-static uint64_t now(void) { return (uint64_t)time(NULL); }
-
-static int fail(const char *what, cmp_result rc) {
-  char msg[512];
-  cmp_last_error_message(msg, sizeof msg);
-  fprintf(stderr, "%s failed: %s (%u): %s\n", what, cmp_result_name(rc), (unsigned)rc, msg);
-  return -1;
-}
-
-#define CHECK(call)                                                            \
-  do {                                                                         \
-    cmp_result rc_ = (call);                                                   \
-    if (rc_ != CMP_OK) return fail(#call, rc_);                                \
-  } while (0)
 
 static size_t read_file(const char *dir, const char *name, uint8_t *buf, size_t cap) {
   char path[512];

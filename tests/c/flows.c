@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "cmp.h"
 #include "http.h"
 
@@ -49,29 +50,6 @@ static size_t response_len;
 static uint64_t response_time; /* the `now` it was handled at */
 static const char *pki;
 static int port;
-
-static uint64_t now(void) { return (uint64_t)time(NULL); }
-
-static int fail(const char *what, cmp_result rc) {
-  char msg[512];
-  cmp_last_error_message(msg, sizeof msg);
-  fprintf(stderr, "%s failed: %s (%u): %s\n", what, cmp_result_name(rc), (unsigned)rc, msg);
-  return -1;
-}
-
-#define CHECK(call)                                                            \
-  do {                                                                         \
-    cmp_result rc_ = (call);                                                   \
-    if (rc_ != CMP_OK) return fail(#call, rc_);                                \
-  } while (0)
-
-#define EXPECT(cond)                                                           \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);      \
-      return -1;                                                               \
-    }                                                                          \
-  } while (0)
 
 static const char *event_name(cmp_event ev) {
   static const char *names[] = {"CONTINUE", "WAITING", "CERTIFICATE_ISSUED",

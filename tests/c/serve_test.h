@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "cmp.h"
 #include "http.h"
 
@@ -19,40 +20,6 @@ static uint8_t trust_pem[16384];
 static size_t trust_pem_len;
 
 static const char *ref = "1234", *secret = "1234-5678";
-
-static inline uint64_t now(void) { return (uint64_t)time(NULL); }
-
-static inline int fail(const char *what, cmp_result rc) {
-  char msg[512];
-  cmp_last_error_message(msg, sizeof msg);
-  fprintf(stderr, "%s failed: %s (%u): %s\n", what, cmp_result_name(rc), (unsigned)rc, msg);
-  return -1;
-}
-
-#define CHECK(call)                                                            \
-  do {                                                                         \
-    cmp_result rc_ = (call);                                                   \
-    if (rc_ != CMP_OK) return fail(#call, rc_);                                \
-  } while (0)
-
-#define EXPECT(cond)                                                           \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);      \
-      return -1;                                                               \
-    }                                                                          \
-  } while (0)
-
-/* `call` must fail with `want`. */
-#define EXPECT_RC(call, want)                                                  \
-  do {                                                                         \
-    cmp_result rc_ = (call);                                                   \
-    if (rc_ != (want)) {                                                       \
-      fprintf(stderr, "%s:%d: %s gave %s, expected %s\n", __FILE__, __LINE__, \
-              #call, cmp_result_name(rc_), cmp_result_name(want));             \
-      return -1;                                                               \
-    }                                                                          \
-  } while (0)
 
 /* Read the file `dir`/`name` into buf (not empty, smaller than cap). */
 static inline int read_in(const char *dir, const char *name, uint8_t *buf, size_t cap,
