@@ -586,23 +586,16 @@ fn a_client_that_asked_for_no_challenge_refuses_a_popdecc() {
     let popdecc = s
         .responder
         .handle_request_with(&ir, s.now, &mut never_decide);
-    let (msg, challenges) = challenges_of(&popdecc.bytes);
+    let (mut msg, challenges) = challenges_of(&popdecc.bytes);
 
     // ... sent in answer to an encrCert ir
     let mut r = request(EnrollKind::Ir, key.clone());
     r.pop = PopMethod::EncryptedCert(key);
     let mut tx = ClientTransaction::start_ir(client(), r, s.now).unwrap();
     let encr_ir = PkiMessage::from_der_bytes(&tx.poll_transmit().unwrap()).unwrap();
-    let mut header = msg.header.clone();
-    header.transaction_id = encr_ir.header.transaction_id.clone();
-    header.recip_nonce = encr_ir.header.sender_nonce.clone();
-    let forged = reprotect(
-        PkiMessage {
-            header,
-            ..msg.clone()
-        },
-        PkiBody::Popdecc(challenges),
-    );
+    msg.header.transaction_id = encr_ir.header.transaction_id;
+    msg.header.recip_nonce = encr_ir.header.sender_nonce;
+    let forged = reprotect(msg, PkiBody::Popdecc(challenges));
     assert_eq!(
         tx.handle_response(&forged, s.now),
         Err(Error::UnexpectedBody { got: "popdecc" })
@@ -622,16 +615,9 @@ fn a_second_popdecc_is_unexpected() {
     tx.handle_response(&popdecc.bytes, s.now).unwrap();
     let popdecr = PkiMessage::from_der_bytes(&tx.poll_transmit().unwrap()).unwrap();
     // the same challenge again, as the answer to the popdecr
-    let (msg, challenges) = challenges_of(&popdecc.bytes);
-    let mut header = msg.header.clone();
-    header.recip_nonce = popdecr.header.sender_nonce.clone();
-    let again = reprotect(
-        PkiMessage {
-            header,
-            ..msg.clone()
-        },
-        PkiBody::Popdecc(challenges),
-    );
+    let (mut msg, challenges) = challenges_of(&popdecc.bytes);
+    msg.header.recip_nonce = popdecr.header.sender_nonce;
+    let again = reprotect(msg, PkiBody::Popdecc(challenges));
     assert_eq!(
         tx.handle_response(&again, s.now),
         Err(Error::UnexpectedBody { got: "popdecc" })
