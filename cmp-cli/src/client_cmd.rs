@@ -23,6 +23,7 @@ use cmp_core::client::{
 };
 use cmp_core::crypto::{CryptoProvider, SecureRandom, SigningKey};
 use cmp_core::message::{ParsedMessage, describe, oid_name};
+use cmp_core::name::parse_dn;
 use cmp_core::protection::{MacScheme, Protector};
 use cmp_core::trust::TrustStore;
 use cmp_crypto_rustcrypto::envelope::key_type_identifier;
@@ -35,7 +36,6 @@ use x509_cert::ext::pkix::CrlDistributionPoints;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
 
-use crate::dn::parse_dn;
 use crate::error::{CliError, CliResult, usage};
 use crate::files;
 use crate::http::{self, HttpUrl};
@@ -289,7 +289,7 @@ pub(crate) fn run_enroll(kind: EnrollKind, args: &EnrollArgs) -> CliResult<()> {
         ));
     }
     let subject = match &args.subject {
-        Some(s) => Some(parse_dn(s).map_err(CliError::Usage)?),
+        Some(s) => Some(parse_dn(s)?),
         None => old_cert
             .as_ref()
             .map(|c| c.tbs_certificate().subject().clone()),
@@ -434,7 +434,7 @@ pub(crate) fn run_krr(args: &KrrArgs) -> CliResult<()> {
     let prot = Protection::load(&args.prot)?;
     let config = prot.config(&args.conn)?;
     let subject = match &args.subject {
-        Some(s) => Some(parse_dn(s).map_err(CliError::Usage)?),
+        Some(s) => Some(parse_dn(s)?),
         None => prot
             .cert
             .as_ref()
@@ -626,18 +626,8 @@ impl Protection {
                 "no protection given: use --ref REF --secret SECRET, or --cert FILE --key FILE",
             ));
         };
-        let recipient = args
-            .recipient
-            .as_deref()
-            .map(parse_dn)
-            .transpose()
-            .map_err(CliError::Usage)?;
-        let expected_sender = args
-            .expect_sender
-            .as_deref()
-            .map(parse_dn)
-            .transpose()
-            .map_err(CliError::Usage)?;
+        let recipient = args.recipient.as_deref().map(parse_dn).transpose()?;
+        let expected_sender = args.expect_sender.as_deref().map(parse_dn).transpose()?;
         Ok(Self {
             protector,
             cert,

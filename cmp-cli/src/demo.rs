@@ -4,7 +4,6 @@
 //! enrolls (ir + certConf), updates the key (kur), queries the CA
 //! certificates (genm) and revokes (rr) through it, printing every step.
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -212,7 +211,7 @@ impl Session {
 }
 
 fn name(dn: &str) -> Result<Name, String> {
-    Name::from_str(dn).map_err(|e| format!("{dn}: {e}"))
+    cmp_core::name::parse_dn(dn).map_err(|e| e.to_string())
 }
 
 fn print_cert(c: &Certificate) {

@@ -104,6 +104,13 @@ impl From<cmp_core::Error> for CliError {
     }
 }
 
+/// A subject or recipient name that does not parse is a usage error.
+impl From<cmp_core::name::NameError> for CliError {
+    fn from(e: cmp_core::name::NameError) -> Self {
+        Self::Usage(e.to_string())
+    }
+}
+
 /// Shorthand for a usage error.
 pub(crate) fn usage(text: impl Into<String>) -> CliError {
     CliError::Usage(text.into())

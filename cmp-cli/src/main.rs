@@ -3,7 +3,6 @@
 mod announce_cmd;
 mod client_cmd;
 mod demo;
-mod dn;
 mod error;
 mod files;
 mod http;

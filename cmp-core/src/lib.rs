@@ -9,6 +9,7 @@
 //! (`no_std` + `alloc` without the default `std` feature).
 //!
 //! - [`asn1`]: every CMP (RFC 9810) and CRMF (RFC 4211) type, DER in and out;
+//! - [`name`]: distinguished names from OpenSSL or RFC 4514 text;
 //! - [`message`]: decoding with [`Limits`], the parsed view, header building;
 //! - [`protection`]: PasswordBasedMac, PBMAC1, KEM-based MAC and signature protection;
 //! - [`kem`]: the KemCiphertextInfo exchange for KEM-based MAC (ML-KEM);
@@ -95,6 +96,7 @@ pub mod kem;
 pub mod keygen;
 pub mod limits;
 pub mod message;
+pub mod name;
 pub mod pop;
 pub mod pop_challenge;
 pub mod pop_kem;

@@ -1,14 +1,12 @@
 //! `cmp_client_config`: everything a transaction needs besides the request.
 
 use std::ffi::c_char;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use cmp_core::client::ClientConfig;
 use cmp_core::trust::TrustStore;
 use cmp_crypto_rustcrypto::RustCryptoProvider;
 use x509_cert::Certificate;
-use x509_cert::name::Name;
 
 use crate::credential::cmp_credential;
 use crate::error::{Failure, cmp_result, guard, guard_value};
@@ -157,7 +155,10 @@ pub extern "C" fn cmp_client_config_set_recipient(
         } else {
             // SAFETY: a NUL-terminated string (contract).
             let text = unsafe { in_str(name, "name")? };
-            Some(Name::from_str(text).map_err(|_| Failure::Usage("not an RFC 4514 name"))?)
+            Some(
+                cmp_core::name::parse_dn(text)
+                    .map_err(|_| Failure::Usage("not a distinguished name"))?,
+            )
         };
         Ok(())
     })

@@ -1,7 +1,6 @@
 //! `cmp_transaction`: one client exchange (ir/cr/kur/ccr, p10cr, rr, genm).
 
 use std::ffi::c_char;
-use std::str::FromStr;
 
 use cmp_core::asn1::{FailureBit, InfoValue, PkiStatusInfo};
 use cmp_core::client::{
@@ -180,7 +179,7 @@ pub(crate) fn enroll_kind(kind: u32) -> Result<EnrollKind, Failure> {
     }
 }
 
-/// An RFC 4514 subject name, or `None` for NULL.
+/// A subject name (RFC 4514, or OpenSSL's `/CN=a/O=b` form), or `None` for NULL.
 ///
 /// # Safety
 /// `subject` is NULL or a NUL-terminated string.
@@ -190,9 +189,9 @@ pub(crate) unsafe fn optional_name(subject: *const c_char) -> Result<Option<Name
     }
     // SAFETY: a NUL-terminated string (contract).
     let text = unsafe { in_str(subject, "subject")? };
-    Name::from_str(text)
+    cmp_core::name::parse_dn(text)
         .map(Some)
-        .map_err(|_| Failure::Usage("subject is not an RFC 4514 name"))
+        .map_err(|_| Failure::Usage("subject is not a distinguished name"))
 }
 
 /// Start `request` (a kur names the DER certificate `old` it updates,

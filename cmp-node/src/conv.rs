@@ -1,7 +1,5 @@
 //! Conversions between JS values and the Rust types.
 
-use std::str::FromStr;
-
 use cmp_core::Timestamp;
 use cmp_core::asn1::{FailureBit, InfoTypeAndValue as CoreItav, PkiStatusInfo};
 use der::asn1::{Any, ObjectIdentifier};
@@ -89,9 +87,9 @@ pub(crate) fn certs_der(cs: &[Certificate]) -> Res<Vec<Buffer>> {
     cs.iter().map(der_of).collect()
 }
 
-/// A distinguished name from an RFC 4514 string.
+/// A distinguished name from an RFC 4514 string or OpenSSL's `/CN=a/O=b` form.
 pub(crate) fn name_of(s: &str) -> Res<Name> {
-    Name::from_str(s).map_err(|e| usage(format!("bad name {s:?}: {e}")))
+    cmp_core::name::parse_dn(s).map_err(|e| usage(e.to_string()))
 }
 
 pub(crate) fn oid_of(s: &str) -> Res<ObjectIdentifier> {

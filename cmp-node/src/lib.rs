@@ -8,7 +8,8 @@
 //!
 //! - messages are `Buffer`s; certificates and keys are PEM strings or DER
 //!   `Buffer`s on input, DER `Buffer`s on output;
-//! - names are RFC 4514 strings (`"CN=Test Device"`), OIDs dotted strings;
+//! - names are RFC 4514 strings (`"CN=Test Device"`) or OpenSSL's
+//!   `"/O=Example/CN=Test Device"`, OIDs dotted strings;
 //! - `now` is optional milliseconds since the epoch (`Date.now()`), default
 //!   the system clock;
 //! - every `cmp_core::Error` becomes a JS `Error` with `code` (the stable

@@ -143,6 +143,20 @@ test('cmp serve: enroll, updateKey, revoke, getCaCerts, generalMessage, sans-IO 
     assert.match(server.log(), new RegExp(`${tid} .*to "CN=Node Device,O=cmp-node"; confirmed`))
   })
 
+  await t.test('subjects in RFC 4514 form with spaces and in OpenSSL form name the same subject', async () => {
+    for (const subject of ['CN=Spaced Node, O=cmp-node', '/O=cmp-node/CN=Spaced Node']) {
+      const k = newKey()
+      const r = await cmp.enroll({ url, ...mac, trust, key: k.privateKey, subject })
+      checkIssued(r.certificate, { subject: 'O=cmp-node\nCN=Spaced Node', key: k.privateKey })
+    }
+    const k = newKey()
+    await assert.rejects(cmp.enroll({ url, ...mac, trust, key: k.privateKey, subject: '/XX=1' }), (e) => {
+      assert.equal(e.code, 'CMP_USAGE')
+      assert.match(e.message, /unknown attribute type/)
+      return true
+    })
+  })
+
   await t.test('enroll (cr) signed with ee.crt, the key as KeyObject', async () => {
     const k = newKey()
     const r = await cmp.enroll({

@@ -1,7 +1,6 @@
 //! Conversions between Python values and the Rust types.
 
 use std::borrow::Cow;
-use std::str::FromStr;
 
 use cmp_core::Timestamp;
 use cmp_core::asn1::{FailureBit, InfoTypeAndValue, PkiStatus, PkiStatusInfo};
@@ -125,9 +124,10 @@ pub(crate) fn certs_der(cs: &[Certificate]) -> PyResult<Vec<PyBytesOut>> {
     cs.iter().map(cert_der).collect()
 }
 
-/// A distinguished name from an RFC 4514 string (`"CN=Test Device,O=Example"`).
+/// A distinguished name from an RFC 4514 string (`"CN=Test Device,O=Example"`)
+/// or OpenSSL's form (`"/O=Example/CN=Test Device"`).
 pub(crate) fn name_of(s: &str) -> PyResult<Name> {
-    Name::from_str(s).map_err(|e| PyValueError::new_err(format!("bad name {s:?}: {e}")))
+    cmp_core::name::parse_dn(s).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 pub(crate) fn general_name_str(g: &GeneralName) -> String {

@@ -6,7 +6,8 @@
 //!
 //! - bytes in, bytes out: messages, certificates (DER; PEM accepted as
 //!   input), keys (PKCS#8 DER or PEM), OIDs as dotted strings, names as
-//!   RFC 4514 strings (`"CN=Test Device"`);
+//!   RFC 4514 strings (`"CN=Test Device,O=Example"`, spaces after commas
+//!   allowed) or OpenSSL's form (`"/O=Example/CN=Test Device"`);
 //! - `now` is optional seconds since the epoch (float); default `time.time()`;
 //! - every `cmp_core::Error` becomes an instance of the class from
 //!   `cmp_protocol.errors` that matches its code, built by [`errors::to_py_err`].

@@ -108,6 +108,22 @@ def test_ir_mac_against_fake_ca(ca: FakeCa) -> None:
     assert result.certificate in ca.issued
 
 
+@pytest.mark.parametrize(
+    "written", ["CN=Device 1,O=Example,C=DE", "CN=Device 1, O=Example, C=DE", "/C=DE/O=Example/CN=Device 1"]
+)
+def test_subject_in_rfc4514_or_openssl_form(ca: FakeCa, written: str) -> None:
+    tx = ClientTransaction.ir(mac_config(), key=PrivateKey.generate(), subject=written)
+    result = run_transaction(tx, ca)
+    assert result.certificate is not None
+    assert subject_of(result.certificate) == "CN=Device 1,O=Example,C=DE"
+
+
+def test_a_name_that_does_not_parse_says_why() -> None:
+    for bad, why in [("CN", "lacks '='"), ("/XX=1", "unknown attribute type"), ("", "empty")]:
+        with pytest.raises(ValueError, match=why):
+            ClientTransaction.ir(mac_config(), key=PrivateKey.generate(), subject=bad)
+
+
 def test_cr_kur_and_revoke_with_signature_protection(ca: FakeCa) -> None:
     # first certificate by MAC, then use it for signature-protected requests
     key = PrivateKey.generate()

@@ -75,7 +75,10 @@ out:
   return ok;
 }
 
-static const char *keygen_subject = "CN=C Keygen Device,O=Example";
+/* The same subject in OpenSSL's form (for the request) and in RFC 4514 form
+ * with a space (for the krr, which finds the keys archived under it). */
+static const char *keygen_subject = "/O=Example/CN=C Keygen Device";
+static const char *keygen_subject_rfc4514 = "CN=C Keygen Device, O=Example";
 static uint8_t keygen_key[8192], keygen_cert[8192];
 static size_t keygen_key_len, keygen_cert_len;
 
@@ -128,7 +131,7 @@ static int krr(void) {
   if (mac_config(&config) != 0) goto out;
   if (cmp_envelope_key_new_password((const uint8_t *)secret, strlen(secret), &opener) != CMP_OK)
     goto out;
-  if (cmp_transaction_new_krr(config, keygen_subject, opener, now(), &tx) != CMP_OK) {
+  if (cmp_transaction_new_krr(config, keygen_subject_rfc4514, opener, now(), &tx) != CMP_OK) {
     fail("cmp_transaction_new_krr", CMP_USAGE);
     goto out;
   }
@@ -337,6 +340,7 @@ static int usage_errors(void) {
                                          &tx) != CMP_NULL_POINTER)
     goto out;
   if (cmp_transaction_new_krr(config, "not a name", opener, now(), &tx) != CMP_USAGE) goto out;
+  if (cmp_transaction_new_krr(config, "/XX=1", opener, now(), &tx) != CMP_USAGE) goto out;
   if (cmp_transaction_new_enroll(config, 4, NULL, "CN=X", NULL, 0, now(), &tx) !=
       CMP_NULL_POINTER)
     goto out;

@@ -1,13 +1,37 @@
-//! Distinguished names from the command line: OpenSSL's `/CN=a/O=b` form
-//! (most significant RDN first) and RFC 4514's `CN=a,O=b` (most
-//! significant last).
+//! Distinguished names from text, as people write them: OpenSSL's
+//! `/CN=a/O=b` form (most significant RDN first) and RFC 4514's `CN=a,O=b`
+//! (most significant last). The CLI and every binding parse subject and
+//! recipient names with [`parse_dn`].
+//!
+//! ```
+//! let a = cmp_core::name::parse_dn("/C=DE/O=Example/CN=Device 1").unwrap();
+//! let b = cmp_core::name::parse_dn("CN=Device 1, O=Example, C=DE").unwrap();
+//! assert_eq!(a, b);
+//! assert_eq!(a.to_string(), "CN=Device 1,O=Example,C=DE");
+//! ```
 
-use std::fmt::Write as _;
-use std::str::FromStr;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt::{self, Write as _};
+use core::str::FromStr;
 
 use der::{Decode, Encode};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
+
+/// A name [`parse_dn`] could not read; the message quotes the input and
+/// says what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameError(String);
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl core::error::Error for NameError {}
 
 /// Parse a DN in OpenSSL form (starting with `/`) or RFC 4514 form.
 ///
@@ -16,20 +40,23 @@ use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 /// RFC 4514 form: `TYPE=value,TYPE=value...` with RFC 4514 escapes (`\,`,
 /// `\2C`), spaces after separators tolerated. TYPE is a short name (CN, O,
 /// OU, C, L, ST, serialNumber, emailAddress, DC, UID, ...) or a dotted OID.
-pub(crate) fn parse_dn(text: &str) -> Result<Name, String> {
+///
+/// # Errors
+/// [`NameError`] for an empty name, a part without `=`, an unknown attribute
+/// type, a value that cannot be encoded, or a malformed multi-valued RDN.
+pub fn parse_dn(text: &str) -> Result<Name, NameError> {
     let text = text.trim();
+    let bad = |e: &dyn fmt::Display| NameError(format!("bad DN {text:?}: {e}"));
     if text.is_empty() {
-        return Err("empty distinguished name".into());
+        return Err(NameError("empty distinguished name".to_string()));
     }
     let rdns = if let Some(rest) = text.strip_prefix('/') {
-        parse_openssl(rest).map_err(|e| format!("bad DN {text:?}: {e}"))?
+        parse_openssl(rest).map_err(|e| bad(&e))?
     } else {
-        parse_rfc4514(text).map_err(|e| format!("bad DN {text:?}: {e}"))?
+        parse_rfc4514(text).map_err(|e| bad(&e))?
     };
-    let der = RdnSequence::from(rdns)
-        .to_der()
-        .map_err(|e| format!("bad DN {text:?}: {e}"))?;
-    Name::from_der(&der).map_err(|e| format!("bad DN {text:?}: {e}"))
+    let der = RdnSequence::from(rdns).to_der().map_err(|e| bad(&e))?;
+    Name::from_der(&der).map_err(|e| bad(&e))
 }
 
 /// Split at unescaped `sep` (a backslash escapes the next character).
@@ -141,7 +168,6 @@ fn parse_rfc4514(text: &str) -> Result<Vec<RelativeDistinguishedName>, String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
