@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use cmp_core::asn1::{BodyType, RootCaKeyUpdateContent};
 use cmp_core::crypto::{DecapsulationKey, SigningKey as _};
 use cmp_core::protection::Protector;
-use cmp_core::server::store::Phase;
+use cmp_core::server::store::{Phase, StoreKey};
 use cmp_core::server::{
     Reply, Responder, ResponderConfig, ResponderEvent, StaticSecrets, TransactionRecord,
     TransactionStore,
@@ -801,20 +801,9 @@ impl Worker {
             }
         };
         for (id, record) in expired {
-            let note = match TransactionRecord::from_bytes(&record) {
-                Ok(r) => match (r.phase(), &r.issued) {
-                    (Ok(Phase::AwaitingConfirm), Some(cert)) => Some(format!(
-                        "expired without certConf: {}",
-                        self.policy.revoke_unconfirmed(cert, now)
-                    )),
-                    (Ok(Phase::AwaitingDecision), _) => {
-                        Some(String::from("expired while the client was polling"))
-                    }
-                    _ => None,
-                },
-                Err(_) => Some(String::from("expired (unreadable record)")),
-            };
-            self.log.expire(&id, note);
+            if let Some(note) = expiry_note(&mut self.policy, &id, &record, now) {
+                self.log.expire(&id, note);
+            }
         }
         self.log.prune();
     }
@@ -958,8 +947,17 @@ impl Worker {
         let responder = self.responder.clone();
         let policy = &mut self.policy;
         policy.outcomes.clear();
-        let reply = responder
+        let mut reply = responder
             .handle_request_with(body, now, &mut |pending, now| policy.decide(pending, now));
+        if request_body == Some(BodyType::PollReq)
+            && matches!(reply.error, Some(cmp_core::Error::TransactionIdInUse))
+        {
+            // Another instance moved the transaction on while this one
+            // decided (its certificate was withdrawn): answer the pollReq
+            // from the transaction's current state instead.
+            reply = responder
+                .handle_request_with(body, now, &mut |pending, now| policy.decide(pending, now));
+        }
         let outcomes = std::mem::take(&mut self.policy.outcomes);
 
         let mut notes: Vec<String> = outcomes.iter().map(|o| o.text.clone()).collect();
@@ -1000,6 +998,37 @@ impl Worker {
         self.log.step(&reply.transaction_id, step, notes, finished);
         reply
     }
+}
+
+/// What to log about an expired store entry (revoking a certificate that
+/// was never confirmed): `None` for a side entry (a KEM shared secret, a
+/// popdecc challenge's answers), which expires with its transaction and
+/// is not logged on its own.
+fn expiry_note(
+    policy: &mut Policy,
+    id: &[u8],
+    record: &[u8],
+    now: Timestamp,
+) -> Option<Option<String>> {
+    if !matches!(StoreKey::parse(id), StoreKey::Transaction(_)) {
+        return None;
+    }
+    Some(match TransactionRecord::from_bytes(record) {
+        Ok(r) => match (r.phase(), &r.issued) {
+            (Ok(Phase::AwaitingConfirm), Some(cert)) => Some(format!(
+                "expired without certConf: {}",
+                policy.revoke_unconfirmed(cert, now)
+            )),
+            (Ok(Phase::AwaitingDecision), _) => {
+                Some(String::from("expired while the client was polling"))
+            }
+            (Ok(Phase::AwaitingPopResponse), _) => Some(String::from(
+                "expired without an answer to the popdecc challenge",
+            )),
+            _ => None,
+        },
+        Err(_) => Some(String::from("expired (unreadable record)")),
+    })
 }
 
 fn respond_empty(request: tiny_http::Request, status: u16, header: Option<(&str, &str)>) {

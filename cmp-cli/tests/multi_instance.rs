@@ -263,6 +263,8 @@ struct Shared {
     race: Mutex<Option<BodyType>>,
     /// The answers' body types of each raced message: (instance, body).
     raced: Mutex<Vec<RacedAnswers>>,
+    /// The raw HTTP answers of each raced message: (instance, answer).
+    raced_raw: Mutex<Vec<Vec<(usize, Vec<u8>)>>>,
 }
 
 impl Shared {
@@ -419,6 +421,7 @@ fn forward_one(
             .lock()
             .unwrap()
             .push(answers.iter().map(|(i, a)| (*i, answer_body(a))).collect());
+        shared.raced_raw.lock().unwrap().push(answers.clone());
         let pick = answers
             .iter()
             .position(|(_, a)| matches!(answer_body(a), Some(b) if b != BodyType::Error))
@@ -860,14 +863,40 @@ fn racing_poll_reqs_deliver_one_certificate() {
     our_ir_ok(&fwd, "CN=Raced poll", &cert);
     let raced = fwd.shared.raced.lock().unwrap().clone();
     assert_eq!(raced.len(), 1);
-    // One instance delivered the certificate; the other answered an error
-    // (the transaction had moved on) or HTTP 500 (it lost the race after
-    // issuing, and withdrew its certificate).
+    // One instance delivered the certificate; the other answered with a
+    // protected CMP error message, HTTP 200: the transaction had moved on
+    // (when it lost the race after issuing, it withdrew its certificate and
+    // answered from the transaction's new state).
     let delivered = raced[0]
         .iter()
         .filter(|(_, b)| *b == Some(BodyType::Ip))
         .count();
     assert_eq!(delivered, 1, "{:?}", raced[0]);
+    let raw = fwd.shared.raced_raw.lock().unwrap().clone();
+    let loser = raw[0]
+        .iter()
+        .find(|(_, a)| answer_body(a) != Some(BodyType::Ip))
+        .map(|(_, a)| a.clone())
+        .unwrap();
+    let (head, body) = read_http(&mut &loser[..]).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let reply = ParsedMessage::decode(&body, &Limits::DEFAULT).unwrap();
+    let PkiBody::Error(content) = reply.body() else {
+        panic!("expected an error message, got {:?}", reply.body_type());
+    };
+    assert_eq!(
+        content.pki_status_info.failure_bits(),
+        [FailureBit::BadRequest],
+        "{:?}",
+        content.pki_status_info
+    );
+    cmp_core::protection::verify_mac(
+        &reply,
+        MAC_SECRET.as_bytes(),
+        &cmp_crypto_rustcrypto::RustCryptoProvider,
+        &Limits::DEFAULT,
+    )
+    .expect("the error message is protected with the transaction's MAC");
     let delivered = read_cert(&cert);
     let (_, confirmed, revoked) = issued_row(&pg, &delivered);
     assert!(confirmed && !revoked);

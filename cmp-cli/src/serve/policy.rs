@@ -175,7 +175,8 @@ impl Policy {
         }
     }
 
-    /// Decide `p`. Failures to build a reply become an empty reply (HTTP 500).
+    /// Decide `p`. Failures to build a reply become a reply without bytes
+    /// but with the error, which the responder answers with an error message.
     pub(crate) fn decide(&mut self, p: PendingRequest, now: Timestamp) -> Reply {
         let transaction_id = p.transaction_id().to_vec();
         let result = match p.kind() {
@@ -512,11 +513,21 @@ impl Policy {
             Err(e) => return self.reject(p, FailureBit::SystemFailure, &e.to_string(), now),
         };
         let kga = self.kga();
-        let reply = p.issue_with_key(cert.clone(), key.as_bytes(), &kga, None, now)?;
+        let reply = match p.issue_with_key(cert.clone(), key.as_bytes(), &kga, None, now) {
+            Ok(r) => r,
+            Err(e) => {
+                let what = self.revoke_unconfirmed(&cert, now);
+                self.note(format!("not delivered: {e}; {what}"), true);
+                return Err(e);
+            }
+        };
         if let Err(e) = self.archive.archive(cert.clone(), key.as_bytes()) {
             self.note(format!("cannot archive the generated key: {e}"), false);
         }
         let granted = reply.event.is_some();
+        if granted {
+            self.confirmed(&cert, now);
+        }
         self.note(
             format!(
                 "issued {} to \"{}\" with a centrally generated key",
@@ -573,7 +584,21 @@ impl Policy {
             .collect();
         let kga = self.kga();
         let chain = self.ca.chain().to_vec();
-        let reply = p.recover_keys(&keys, new_sig_cert, chain, &kga, now)?;
+        let reply = match p.recover_keys(&keys, new_sig_cert.clone(), chain, &kga, now) {
+            Ok(r) => r,
+            Err(e) => {
+                let what = match &new_sig_cert {
+                    Some(cert) => format!("; {}", self.revoke_unconfirmed(cert, now)),
+                    None => String::new(),
+                };
+                self.note(format!("not delivered: {e}{what}"), true);
+                return Err(e);
+            }
+        };
+        // krp has no certConf: the new signing certificate is delivered.
+        if let Some(cert) = &new_sig_cert {
+            self.confirmed(cert, now);
+        }
         self.note(
             format!(
                 "recovered {} key{} of \"{subject}\"",
