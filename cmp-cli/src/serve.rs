@@ -15,6 +15,7 @@
 //! ([`pg`]); [`backend`] picks one and [`records`] abstracts where the CA's
 //! issued and revoked certificates are kept.
 
+mod archive;
 mod backend;
 mod pg;
 mod policy;
@@ -43,12 +44,13 @@ use cmp_core::transport::{CONTENT_TYPE, parse_path};
 use cmp_core::trust::TrustStore;
 use cmp_core::{Limits, Timestamp};
 use cmp_crypto_rustcrypto::{
-    KemPrivateKey, KeyAlgorithm, PrivateKey, ReferenceCa, RustCryptoProvider,
+    ArchiveSealer, KemPrivateKey, KeyAlgorithm, PrivateKey, ReferenceCa, RustCryptoProvider,
 };
 use der::pem::LineEnding;
 use der::{Decode, DecodePem, Encode, EncodePem};
 use x509_cert::Certificate;
 
+use self::archive::StoredArchive;
 use self::backend::Backend;
 use self::policy::Policy;
 use self::records::Meta;
@@ -436,6 +438,11 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let backend = Backend::open(config.state.as_deref(), config.store.as_deref())?;
     let ca = backend.with_setup_lock(|| set_up_ca(config.ca, &backend, now))?;
     let records = backend.records();
+    let archive = StoredArchive::new(
+        backend.archive_rows()?,
+        ArchiveSealer::for_ca_key(ca.signing_key())
+            .map_err(|e| format!("the key archive's key: {e}"))?,
+    );
     if let Some(path) = &config.root_out {
         let pem = ca
             .root()
@@ -534,7 +541,7 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
         http: Some(http),
         responder,
         policy: {
-            let mut policy = Policy::new(ca, records, config.poll);
+            let mut policy = Policy::new(ca, records, archive, config.poll);
             policy.root_update = config.root_update;
             policy
         },

@@ -609,8 +609,8 @@ fn one_enrollment_spread_over_three_instances() {
     assert_eq!(pg.count("SELECT count(*) FROM cmp_revoked"), 0);
     assert_eq!(
         pg.count("SELECT count(*) FROM schema_migrations"),
-        1,
-        "the migration ran once for three instances"
+        2,
+        "each migration ran once for three instances"
     );
 }
 
@@ -911,4 +911,107 @@ fn racing_poll_reqs_deliver_one_certificate() {
         .unwrap()
         .get(0);
     assert_eq!(live, 1, "a second certificate stayed valid");
+}
+
+/// `cmp` with the MAC credentials against the instance `s` directly.
+fn cmp_on(s: &Server, cmd: &str, args: &[&str]) -> String {
+    let url = format!("http://127.0.0.1:{}/.well-known/cmp", s.port);
+    let out = Command::new(env!("CARGO_BIN_EXE_cmp"))
+        .args([cmd, "--server", &url, "--ref", MAC_REFERENCE])
+        .args(["--secret", MAC_SECRET])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cmp {cmd} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The DER of the first PEM block of `path`.
+fn pem_der(path: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(path).unwrap();
+    der::pem::decode_vec(text.as_bytes()).unwrap().1
+}
+
+#[test]
+fn key_archived_on_one_instance_is_recovered_on_another() {
+    let pg = Postgres::start();
+    let servers = start_instances(&pg, 2, &[]);
+    let dir = TempDir::new("archive");
+    // the requester's own key, archived on instance A
+    cmp_on(
+        &servers[0],
+        "ir",
+        &[
+            "--subject",
+            "/CN=Archived",
+            "--archive-key",
+            "--keyout",
+            &dir.file("own.key"),
+            "--certout",
+            &dir.file("own.pem"),
+        ],
+    );
+    // a centrally generated key, also on A
+    cmp_on(
+        &servers[0],
+        "cr",
+        &[
+            "--subject",
+            "/CN=Archived",
+            "--central-keygen",
+            "--newkeyout",
+            &dir.file("central.key"),
+            "--certout",
+            &dir.file("central.pem"),
+        ],
+    );
+    assert_eq!(
+        pg.count("SELECT count(*) FROM schema_migrations WHERE name = '0002_key_archive'"),
+        1
+    );
+    // the rows hold the keys sealed, never the PKCS#8 in clear
+    let rows: Vec<Vec<u8>> = pg
+        .client()
+        .query("SELECT sealed FROM cmp_archived_keys ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for (row, key) in rows.iter().zip(["own.key", "central.key"]) {
+        let pkcs8 = pem_der(&dir.file(key));
+        assert!(
+            !row.windows(pkcs8.len()).any(|w| w == pkcs8.as_slice()),
+            "{key} is stored in clear"
+        );
+    }
+
+    // recovered on instance B
+    let text = cmp_on(
+        &servers[1],
+        "krr",
+        &[
+            "--subject",
+            "/CN=Archived",
+            "--certout",
+            &dir.file("recovered.pem"),
+            "--newkeyout",
+            &dir.file("recovered.key"),
+        ],
+    );
+    assert!(text.contains("keys recovered: accepted (2 keys)"), "{text}");
+    let keys = std::fs::read_to_string(dir.file("recovered.key")).unwrap();
+    let certs = std::fs::read_to_string(dir.file("recovered.pem")).unwrap();
+    for (key, cert) in [("own.key", "own.pem"), ("central.key", "central.pem")] {
+        let key_pem = std::fs::read_to_string(dir.file(key)).unwrap();
+        let cert_pem = std::fs::read_to_string(dir.file(cert)).unwrap();
+        assert!(keys.contains(&key_pem), "{key} not recovered");
+        assert!(certs.contains(&cert_pem), "{cert} not recovered");
+    }
+    servers[1].wait_for_log("recovered 2 keys");
 }

@@ -91,7 +91,7 @@ mod rng;
 mod rsa_pss;
 mod verify;
 
-pub use archive::{ArchivedKey, KeyArchive};
+pub use archive::{ArchiveSealer, ArchivedKey, KeyArchive};
 pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation, RootKeyUpdate};
 pub use der::zeroize::Zeroizing;
 pub use envelope::EnvelopeKey;

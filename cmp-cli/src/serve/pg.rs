@@ -47,11 +47,18 @@ use super::records::{CaRecords, Meta, RecordError};
 use super::state::Expired;
 
 /// The migrations shipped with this version, in order: (version, name, SQL).
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "0001_initial",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "0001_initial",
+        include_str!("../../migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "0002_key_archive",
+        include_str!("../../migrations/0002_key_archive.sql"),
+    ),
+];
 
 /// Advisory lock key held while migrating ("cmp-migr").
 const MIGRATION_LOCK: i64 = 0x636d_702d_6d69_6772;
@@ -131,7 +138,7 @@ impl PgStore {
     /// Run `f` on the connection, connecting first when there is none or
     /// it was closed. A statement that failed is not retried: it may have
     /// been committed before the connection broke.
-    fn with<T>(
+    pub(super) fn with<T>(
         &self,
         f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, String> {

@@ -90,7 +90,8 @@ impl Db {
         })
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>, String> {
+    /// The connection, locked.
+    pub(super) fn lock(&self) -> Result<MutexGuard<'_, Connection>, String> {
         self.conn
             .lock()
             .map_err(|_| String::from("state lock poisoned"))
