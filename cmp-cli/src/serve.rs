@@ -62,6 +62,11 @@ const MAX_BODY: usize = 1 << 20;
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 /// How long the worker waits for a request before looking at its flags.
 const TICK: Duration = Duration::from_millis(100);
+/// How long after its issue a certificate that no transaction holds and
+/// that was neither confirmed nor revoked is withdrawn, at least (the
+/// transaction lifetime when longer): ample time for the instance that
+/// issued it to store the transaction that delivers it.
+const UNDELIVERED_GRACE: Duration = Duration::from_secs(60);
 /// How long open transactions live by default (the responder's default).
 const TRANSACTION_LIFETIME_SECS: u64 = 600;
 
@@ -812,6 +817,16 @@ impl Worker {
                 self.log.expire(&id, note);
             }
         }
+        // A certificate recorded but never delivered (a crash between
+        // issuing and updating its transaction) is revoked once any
+        // transaction that could deliver it would have expired.
+        let grace = self.log.lifetime.max(UNDELIVERED_GRACE).as_secs();
+        let before = Timestamp::from_unix_secs(now.unix_secs().saturating_sub(grace));
+        for note in self.policy.withdraw_undelivered(before, now) {
+            if self.log.enabled {
+                eprintln!("cmp serve: {note}");
+            }
+        }
         self.log.prune();
     }
 
@@ -1417,6 +1432,86 @@ mod tests {
             .ok_or("no CRL")?;
         assert!(crl_serials(&crl).contains(&serial(&issued.cert)));
         server.shutdown()
+    }
+
+    /// The sweep on SQLite: a certificate recorded but held by no
+    /// transaction and never confirmed (a crash between issuing and storing
+    /// its transaction) is revoked once old enough; one awaiting certConf in
+    /// an open transaction, a confirmed one, and a recent one are not. Side
+    /// entries of the store are not logged as transactions.
+    #[test]
+    fn sweep_of_undelivered_certificates_and_side_entries() -> Result<(), String> {
+        use cmp_core::server::store::StoreKey;
+        use cmp_crypto_rustcrypto::IssueRequest;
+        use der::asn1::OctetString;
+
+        let now = Timestamp::now();
+        let earlier = Timestamp::from_unix_secs(now.unix_secs() - 120);
+        let db = Arc::new(state::Db::open(None)?);
+        let backend = Backend::Sqlite(Arc::clone(&db));
+        let (ca, _) = ReferenceCa::generate_hierarchy("Sweep", now, KeyAlgorithm::EcP256)
+            .map_err(|e| e.to_string())?;
+        let sealer = ArchiveSealer::for_ca_key(ca.signing_key()).map_err(|e| e.to_string())?;
+        let archive = StoredArchive::new(backend.archive_rows()?, sealer);
+        let mut policy = Policy::new(ca, backend.records(), archive, 0);
+        let mut records = backend.records();
+        let mut issue = |policy: &mut Policy, cn: &str, at: Timestamp| {
+            let key = PrivateKey::generate(KeyAlgorithm::EcP256).map_err(|e| e.to_string())?;
+            let subject = Name::from_str(cn).map_err(|e| e.to_string())?;
+            records
+                .issue(
+                    &mut policy.ca,
+                    &IssueRequest::new(subject, key.public_key()),
+                    at,
+                )
+                .map_err(|e| e.to_string())
+        };
+        let orphan = issue(&mut policy, "CN=Orphan", earlier)?;
+        let held = issue(&mut policy, "CN=Held", earlier)?;
+        let confirmed = issue(&mut policy, "CN=Confirmed", earlier)?;
+        let recent = issue(&mut policy, "CN=Recent", now)?;
+        policy.confirmed(&confirmed, earlier);
+        let record = TransactionRecord {
+            phase: Phase::AwaitingConfirm as u8,
+            last_nonce: OctetString::new(vec![1; 16]).map_err(|e| e.to_string())?,
+            request: OctetString::new(vec![0x30, 0]).map_err(|e| e.to_string())?,
+            cert_req_id: 0,
+            issued: Some(held.clone()),
+            polls: 0,
+            signer_path: None,
+        };
+        let bytes = record.to_bytes().map_err(|e| e.to_string())?;
+        assert!(
+            db.insert_new(b"held", bytes, now.plus_secs(600), now)
+                .map_err(|e| e.to_string())?
+        );
+
+        let before = Timestamp::from_unix_secs(now.unix_secs() - 60);
+        let notes = policy.withdraw_undelivered(before, now);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("\"CN=Orphan\" was issued but never delivered"));
+        let revoked = |c: &Certificate| {
+            policy
+                .ca
+                .is_revoked(c.tbs_certificate().serial_number().as_bytes())
+        };
+        assert!(revoked(&orphan));
+        for c in [&held, &confirmed, &recent] {
+            assert!(!revoked(c), "{}", c.tbs_certificate().subject());
+        }
+        // settled: not found again
+        assert!(policy.withdraw_undelivered(before, now).is_empty());
+
+        // side entries expire silently; a damaged record is reported
+        let kem = StoreKey::KemSecret(b"t").to_key();
+        let pop = StoreKey::PopChallenge(b"t").to_key();
+        assert_eq!(expiry_note(&mut policy, &kem, b"secret", now), None);
+        assert_eq!(expiry_note(&mut policy, &pop, b"answers", now), None);
+        assert_eq!(
+            expiry_note(&mut policy, b"t", b"garbage", now),
+            Some(Some(String::from("expired (unreadable record)")))
+        );
+        Ok(())
     }
 
     /// With --state, a restart between ip and certConf loses nothing: the

@@ -1015,3 +1015,55 @@ fn key_archived_on_one_instance_is_recovered_on_another() {
     }
     servers[1].wait_for_log("recovered 2 keys");
 }
+
+/// A crash between recording an issued certificate and storing the
+/// transaction that delivers it leaves a certificate no transaction holds:
+/// simulated by deleting the transaction row and dating the certificate
+/// back. The sweep revokes it (and only it: a certificate awaiting its
+/// certConf in an open transaction, and a confirmed one, stay valid).
+#[test]
+fn sweep_revokes_certificates_never_delivered() {
+    let pg = Postgres::start();
+    let servers = start_instances(&pg, 2, &["--transaction-lifetime", "600"]);
+    let fwd = Forwarder::start(&servers);
+    let dir = TempDir::new("orphan");
+    let confirmed = dir.file("confirmed.pem");
+    openssl_ir(&fwd, "/CN=Delivered", &confirmed, &[]);
+    let orphan = dir.file("orphan.pem");
+    openssl_ir(&fwd, "/CN=Orphan", &orphan, &["-disable_confirm"]);
+    let waiting = dir.file("waiting.pem");
+    openssl_ir(&fwd, "/CN=Waiting", &waiting, &["-disable_confirm"]);
+    let (orphan, waiting) = (read_cert(&orphan), read_cert(&waiting));
+    let mut c = pg.client();
+    // the orphan's transaction was never stored; both issued long ago
+    let deleted = c
+        .execute(
+            "DELETE FROM cmp_transactions WHERE position($1 IN record) > 0",
+            &[&der::Encode::to_der(&orphan).unwrap()],
+        )
+        .unwrap();
+    assert_eq!(deleted, 1);
+    c.execute(
+        "UPDATE cmp_issued SET issued_at = issued_at - 3600000 WHERE serial = $1 OR serial = $2",
+        &[&serial(&orphan), &serial(&waiting)],
+    )
+    .unwrap();
+    // a restart runs the sweep at once
+    drop(servers);
+    let servers = start_instances(&pg, 1, &[]);
+    servers[0].wait_for_log("\"CN=Orphan\" was issued but never delivered");
+    let (_, _, revoked) = issued_row(&pg, &orphan);
+    assert!(revoked, "the undelivered certificate is still valid");
+    let (_, is_confirmed, revoked) = issued_row(&pg, &waiting);
+    assert!(
+        !is_confirmed && !revoked,
+        "a certificate awaiting certConf was revoked"
+    );
+    let (_, is_confirmed, revoked) = issued_row(&pg, &read_cert(&confirmed));
+    assert!(
+        is_confirmed && !revoked,
+        "a confirmed certificate was revoked"
+    );
+    assert_eq!(pg.count("SELECT count(*) FROM cmp_revoked"), 1);
+    assert!(!servers[0].log().contains("CN=Waiting\" was issued"));
+}

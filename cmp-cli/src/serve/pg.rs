@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0002_key_archive",
         include_str!("../../migrations/0002_key_archive.sql"),
     ),
+    (
+        3,
+        "0003_unconfirmed",
+        include_str!("../../migrations/0003_unconfirmed.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating ("cmp-migr").
@@ -390,8 +395,8 @@ impl CaRecords for PgRecords {
             let subject = cert.tbs_certificate().subject().to_string();
             let inserted = self.with(|c| {
                 c.execute(
-                    "INSERT INTO cmp_issued (serial, certificate, subject, issued_at)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (serial) DO NOTHING",
+                    "INSERT INTO cmp_issued (serial, certificate, subject, issued_at, unconfirmed)
+                     VALUES ($1, $2, $3, $4, true) ON CONFLICT (serial) DO NOTHING",
                     &[&serial, &der, &subject, &millis(now)],
                 )
             })?;
@@ -504,12 +509,41 @@ impl CaRecords for PgRecords {
         let serial = normalize(cert.tbs_certificate().serial_number().as_bytes());
         self.with(|c| {
             c.execute(
-                "UPDATE cmp_issued SET confirmed_at = $2
+                "UPDATE cmp_issued SET confirmed_at = $2, unconfirmed = false
                  WHERE serial = $1 AND confirmed_at IS NULL",
                 &[&serial, &millis(now)],
             )
         })?;
         Ok(())
+    }
+
+    fn undelivered(
+        &self,
+        _ca: &ReferenceCa,
+        before: Timestamp,
+    ) -> Result<Vec<Certificate>, RecordError> {
+        // A transaction awaiting certConf holds its certificate's DER in
+        // its record.
+        let rows = self.with(|c| {
+            c.query(
+                "SELECT certificate FROM cmp_issued i
+                 WHERE unconfirmed AND issued_at <= $1
+                 AND NOT EXISTS (SELECT 1 FROM cmp_revoked r WHERE r.serial = i.serial)
+                 AND NOT EXISTS (SELECT 1 FROM cmp_transactions t
+                                 WHERE position(i.certificate IN t.record) > 0)
+                 ORDER BY issued_at",
+                &[&millis(before)],
+            )
+        })?;
+        rows.iter()
+            .map(|r| {
+                let der: Vec<u8> = r
+                    .try_get(0)
+                    .map_err(|e| RecordError::Store(e.to_string()))?;
+                Certificate::from_der(&der)
+                    .map_err(|e| RecordError::Store(format!("corrupt certificate row: {e}")))
+            })
+            .collect()
     }
 
     fn save(&self, _ca: &ReferenceCa) -> Result<(), RecordError> {

@@ -179,6 +179,30 @@ impl Policy {
         }
     }
 
+    /// Revoke the certificates issued before `before` that were never
+    /// delivered (see [`CaRecords::undelivered`]); what happened, for the
+    /// log.
+    pub(crate) fn withdraw_undelivered(
+        &mut self,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> Vec<String> {
+        let found = match self.records.undelivered(&self.ca, before) {
+            Ok(f) => f,
+            Err(e) => return vec![format!("cannot look for undelivered certificates: {e}")],
+        };
+        found
+            .iter()
+            .map(|cert| {
+                format!(
+                    "a certificate for \"{}\" was issued but never delivered: {}",
+                    cert.tbs_certificate().subject(),
+                    self.revoke_unconfirmed(cert, now)
+                )
+            })
+            .collect()
+    }
+
     /// Decide `p`. Failures to build a reply become a reply without bytes
     /// but with the error, which the responder answers with an error message.
     pub(crate) fn decide(&mut self, p: PendingRequest, now: Timestamp) -> Reply {
