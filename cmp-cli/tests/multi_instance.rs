@@ -250,6 +250,9 @@ type Hook = Box<dyn FnMut(&Forwarded) + Send>;
 /// The answers to one message sent to two instances: (instance, body type).
 type RacedAnswers = Vec<(usize, Option<BodyType>)>;
 
+/// The raw HTTP answers to one message sent to two instances: (instance, answer).
+type RawAnswers = Vec<(usize, Vec<u8>)>;
+
 /// What the forwarder's connection threads share.
 #[derive(Default)]
 struct Shared {
@@ -264,7 +267,7 @@ struct Shared {
     /// The answers' body types of each raced message: (instance, body).
     raced: Mutex<Vec<RacedAnswers>>,
     /// The raw HTTP answers of each raced message: (instance, answer).
-    raced_raw: Mutex<Vec<Vec<(usize, Vec<u8>)>>>,
+    raced_raw: Mutex<Vec<RawAnswers>>,
 }
 
 impl Shared {
@@ -609,7 +612,7 @@ fn one_enrollment_spread_over_three_instances() {
     assert_eq!(pg.count("SELECT count(*) FROM cmp_revoked"), 0);
     assert_eq!(
         pg.count("SELECT count(*) FROM schema_migrations"),
-        2,
+        3,
         "each migration ran once for three instances"
     );
 }
