@@ -12,8 +12,9 @@
 //!
 //! State lives in SQLite ([`state`], one instance) or, with
 //! `--store postgres://...`, in PostgreSQL shared by several instances
-//! ([`pg`]); [`backend`] picks one and [`records`] abstracts where the CA's
-//! issued and revoked certificates are kept.
+//! ([`pg`]); [`backend`] picks one, [`records`] abstracts where the CA's
+//! issued and revoked certificates are kept, and [`archive`] keeps the
+//! archived keys (sealed) for key recovery.
 
 mod archive;
 mod backend;

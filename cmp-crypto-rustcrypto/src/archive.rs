@@ -31,8 +31,9 @@ impl core::fmt::Debug for ArchivedKey {
 /// reference CA keeps of the keys it generated centrally, to answer key
 /// recovery requests (krr) with the key pair history.
 ///
-/// A real deployment keeps these encrypted in a database or HSM; this one
-/// is for tests, demos and the CLI server.
+/// A real deployment keeps these encrypted in a database or HSM (`cmp
+/// serve` stores them sealed by an [`ArchiveSealer`] and reads them back
+/// into a `KeyArchive`); this in-memory one is for tests and demos.
 #[derive(Clone, Debug, Default)]
 pub struct KeyArchive {
     keys: Vec<ArchivedKey>,

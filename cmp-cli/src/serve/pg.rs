@@ -1,8 +1,9 @@
 //! The server's state in PostgreSQL, shared by several `cmp serve`
 //! instances (`--store postgres://...`): open CMP transactions (a
 //! [`TransactionStore`]), the CA's issued certificates and revocations as
-//! rows ([`PgRecords`]), and the settings every instance must agree on
-//! (`cmp_meta`: the CA certificate, the demo hierarchy's keys).
+//! rows ([`PgRecords`]), archived keys (`super::archive::PgArchive`), and
+//! the settings every instance must agree on (`cmp_meta`: the CA
+//! certificate, the demo hierarchy's keys).
 //!
 //! The driver is the `postgres` crate, the blocking facade of
 //! `tokio-postgres`: the server handles one request at a time on one thread
@@ -24,6 +25,9 @@
 //!   expired transaction goes to exactly one instance (which revokes a
 //!   certificate that was never confirmed), and a certConf committed first
 //!   has pushed `expires` forward so its row is not deleted;
+//! * a certificate recorded but never delivered (an instance crashed
+//!   before storing its transaction) is found by the sweep: unconfirmed,
+//!   unrevoked, old, and in no transaction's record; it is revoked;
 //! * a serial number is claimed by inserting the certificate under the
 //!   primary key `serial`; a collision (never seen with 126 random bits) is
 //!   retried with a new serial number.
