@@ -12,9 +12,11 @@
 //!
 //! State lives in SQLite ([`state`], one instance) or, with
 //! `--store postgres://...`, in PostgreSQL shared by several instances
-//! ([`pg`]); [`backend`] picks one and [`records`] abstracts where the CA's
-//! issued and revoked certificates are kept.
+//! ([`pg`]); [`backend`] picks one, [`records`] abstracts where the CA's
+//! issued and revoked certificates are kept, and [`archive`] keeps the
+//! archived keys (sealed) for key recovery.
 
+mod archive;
 mod backend;
 mod pg;
 mod policy;
@@ -34,7 +36,7 @@ use std::time::{Duration, Instant};
 use cmp_core::asn1::{BodyType, RootCaKeyUpdateContent};
 use cmp_core::crypto::{DecapsulationKey, SigningKey as _};
 use cmp_core::protection::Protector;
-use cmp_core::server::store::Phase;
+use cmp_core::server::store::{Phase, StoreKey};
 use cmp_core::server::{
     Reply, Responder, ResponderConfig, ResponderEvent, StaticSecrets, TransactionRecord,
     TransactionStore,
@@ -43,12 +45,13 @@ use cmp_core::transport::{CONTENT_TYPE, parse_path};
 use cmp_core::trust::TrustStore;
 use cmp_core::{Limits, Timestamp};
 use cmp_crypto_rustcrypto::{
-    KemPrivateKey, KeyAlgorithm, PrivateKey, ReferenceCa, RustCryptoProvider,
+    ArchiveSealer, KemPrivateKey, KeyAlgorithm, PrivateKey, ReferenceCa, RustCryptoProvider,
 };
 use der::pem::LineEnding;
 use der::{Decode, DecodePem, Encode, EncodePem};
 use x509_cert::Certificate;
 
+use self::archive::StoredArchive;
 use self::backend::Backend;
 use self::policy::Policy;
 use self::records::Meta;
@@ -60,6 +63,11 @@ const MAX_BODY: usize = 1 << 20;
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 /// How long the worker waits for a request before looking at its flags.
 const TICK: Duration = Duration::from_millis(100);
+/// How long after its issue a certificate that no transaction holds and
+/// that was neither confirmed nor revoked is withdrawn, at least (the
+/// transaction lifetime when longer): ample time for the instance that
+/// issued it to store the transaction that delivers it.
+const UNDELIVERED_GRACE: Duration = Duration::from_secs(60);
 /// How long open transactions live by default (the responder's default).
 const TRANSACTION_LIFETIME_SECS: u64 = 600;
 
@@ -436,6 +444,11 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
     let backend = Backend::open(config.state.as_deref(), config.store.as_deref())?;
     let ca = backend.with_setup_lock(|| set_up_ca(config.ca, &backend, now))?;
     let records = backend.records();
+    let archive = StoredArchive::new(
+        backend.archive_rows()?,
+        ArchiveSealer::for_ca_key(ca.signing_key())
+            .map_err(|e| format!("the key archive's key: {e}"))?,
+    );
     if let Some(path) = &config.root_out {
         let pem = ca
             .root()
@@ -534,7 +547,7 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
         http: Some(http),
         responder,
         policy: {
-            let mut policy = Policy::new(ca, records, config.poll);
+            let mut policy = Policy::new(ca, records, archive, config.poll);
             policy.root_update = config.root_update;
             policy
         },
@@ -801,20 +814,19 @@ impl Worker {
             }
         };
         for (id, record) in expired {
-            let note = match TransactionRecord::from_bytes(&record) {
-                Ok(r) => match (r.phase(), &r.issued) {
-                    (Ok(Phase::AwaitingConfirm), Some(cert)) => Some(format!(
-                        "expired without certConf: {}",
-                        self.policy.revoke_unconfirmed(cert, now)
-                    )),
-                    (Ok(Phase::AwaitingDecision), _) => {
-                        Some(String::from("expired while the client was polling"))
-                    }
-                    _ => None,
-                },
-                Err(_) => Some(String::from("expired (unreadable record)")),
-            };
-            self.log.expire(&id, note);
+            if let Some(note) = expiry_note(&mut self.policy, &id, &record, now) {
+                self.log.expire(&id, note);
+            }
+        }
+        // A certificate recorded but never delivered (a crash between
+        // issuing and updating its transaction) is revoked once any
+        // transaction that could deliver it would have expired.
+        let grace = self.log.lifetime.max(UNDELIVERED_GRACE).as_secs();
+        let before = Timestamp::from_unix_secs(now.unix_secs().saturating_sub(grace));
+        for note in self.policy.withdraw_undelivered(before, now) {
+            if self.log.enabled {
+                eprintln!("cmp serve: {note}");
+            }
         }
         self.log.prune();
     }
@@ -958,8 +970,17 @@ impl Worker {
         let responder = self.responder.clone();
         let policy = &mut self.policy;
         policy.outcomes.clear();
-        let reply = responder
+        let mut reply = responder
             .handle_request_with(body, now, &mut |pending, now| policy.decide(pending, now));
+        if request_body == Some(BodyType::PollReq)
+            && matches!(reply.error, Some(cmp_core::Error::TransactionIdInUse))
+        {
+            // Another instance moved the transaction on while this one
+            // decided (its certificate was withdrawn): answer the pollReq
+            // from the transaction's current state instead.
+            reply = responder
+                .handle_request_with(body, now, &mut |pending, now| policy.decide(pending, now));
+        }
         let outcomes = std::mem::take(&mut self.policy.outcomes);
 
         let mut notes: Vec<String> = outcomes.iter().map(|o| o.text.clone()).collect();
@@ -1000,6 +1021,37 @@ impl Worker {
         self.log.step(&reply.transaction_id, step, notes, finished);
         reply
     }
+}
+
+/// What to log about an expired store entry (revoking a certificate that
+/// was never confirmed): `None` for a side entry (a KEM shared secret, a
+/// popdecc challenge's answers), which expires with its transaction and
+/// is not logged on its own.
+fn expiry_note(
+    policy: &mut Policy,
+    id: &[u8],
+    record: &[u8],
+    now: Timestamp,
+) -> Option<Option<String>> {
+    if !matches!(StoreKey::parse(id), StoreKey::Transaction(_)) {
+        return None;
+    }
+    Some(match TransactionRecord::from_bytes(record) {
+        Ok(r) => match (r.phase(), &r.issued) {
+            (Ok(Phase::AwaitingConfirm), Some(cert)) => Some(format!(
+                "expired without certConf: {}",
+                policy.revoke_unconfirmed(cert, now)
+            )),
+            (Ok(Phase::AwaitingDecision), _) => {
+                Some(String::from("expired while the client was polling"))
+            }
+            (Ok(Phase::AwaitingPopResponse), _) => Some(String::from(
+                "expired without an answer to the popdecc challenge",
+            )),
+            _ => None,
+        },
+        Err(_) => Some(String::from("expired (unreadable record)")),
+    })
 }
 
 fn respond_empty(request: tiny_http::Request, status: u16, header: Option<(&str, &str)>) {
@@ -1381,6 +1433,86 @@ mod tests {
             .ok_or("no CRL")?;
         assert!(crl_serials(&crl).contains(&serial(&issued.cert)));
         server.shutdown()
+    }
+
+    /// The sweep on SQLite: a certificate recorded but held by no
+    /// transaction and never confirmed (a crash between issuing and storing
+    /// its transaction) is revoked once old enough; one awaiting certConf in
+    /// an open transaction, a confirmed one, and a recent one are not. Side
+    /// entries of the store are not logged as transactions.
+    #[test]
+    fn sweep_of_undelivered_certificates_and_side_entries() -> Result<(), String> {
+        use cmp_core::server::store::StoreKey;
+        use cmp_crypto_rustcrypto::IssueRequest;
+        use der::asn1::OctetString;
+
+        let now = Timestamp::now();
+        let earlier = Timestamp::from_unix_secs(now.unix_secs() - 120);
+        let db = Arc::new(state::Db::open(None)?);
+        let backend = Backend::Sqlite(Arc::clone(&db));
+        let (ca, _) = ReferenceCa::generate_hierarchy("Sweep", now, KeyAlgorithm::EcP256)
+            .map_err(|e| e.to_string())?;
+        let sealer = ArchiveSealer::for_ca_key(ca.signing_key()).map_err(|e| e.to_string())?;
+        let archive = StoredArchive::new(backend.archive_rows()?, sealer);
+        let mut policy = Policy::new(ca, backend.records(), archive, 0);
+        let mut records = backend.records();
+        let mut issue = |policy: &mut Policy, cn: &str, at: Timestamp| {
+            let key = PrivateKey::generate(KeyAlgorithm::EcP256).map_err(|e| e.to_string())?;
+            let subject = Name::from_str(cn).map_err(|e| e.to_string())?;
+            records
+                .issue(
+                    &mut policy.ca,
+                    &IssueRequest::new(subject, key.public_key()),
+                    at,
+                )
+                .map_err(|e| e.to_string())
+        };
+        let orphan = issue(&mut policy, "CN=Orphan", earlier)?;
+        let held = issue(&mut policy, "CN=Held", earlier)?;
+        let confirmed = issue(&mut policy, "CN=Confirmed", earlier)?;
+        let recent = issue(&mut policy, "CN=Recent", now)?;
+        policy.confirmed(&confirmed, earlier);
+        let record = TransactionRecord {
+            phase: Phase::AwaitingConfirm as u8,
+            last_nonce: OctetString::new(vec![1; 16]).map_err(|e| e.to_string())?,
+            request: OctetString::new(vec![0x30, 0]).map_err(|e| e.to_string())?,
+            cert_req_id: 0,
+            issued: Some(held.clone()),
+            polls: 0,
+            signer_path: None,
+        };
+        let bytes = record.to_bytes().map_err(|e| e.to_string())?;
+        assert!(
+            db.insert_new(b"held", bytes, now.plus_secs(600), now)
+                .map_err(|e| e.to_string())?
+        );
+
+        let before = Timestamp::from_unix_secs(now.unix_secs() - 60);
+        let notes = policy.withdraw_undelivered(before, now);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("\"CN=Orphan\" was issued but never delivered"));
+        let revoked = |c: &Certificate| {
+            policy
+                .ca
+                .is_revoked(c.tbs_certificate().serial_number().as_bytes())
+        };
+        assert!(revoked(&orphan));
+        for c in [&held, &confirmed, &recent] {
+            assert!(!revoked(c), "{}", c.tbs_certificate().subject());
+        }
+        // settled: not found again
+        assert!(policy.withdraw_undelivered(before, now).is_empty());
+
+        // side entries expire silently; a damaged record is reported
+        let kem = StoreKey::KemSecret(b"t").to_key();
+        let pop = StoreKey::PopChallenge(b"t").to_key();
+        assert_eq!(expiry_note(&mut policy, &kem, b"secret", now), None);
+        assert_eq!(expiry_note(&mut policy, &pop, b"answers", now), None);
+        assert_eq!(
+            expiry_note(&mut policy, b"t", b"garbage", now),
+            Some(Some(String::from("expired (unreadable record)")))
+        );
+        Ok(())
     }
 
     /// With --state, a restart between ip and certConf loses nothing: the

@@ -25,9 +25,14 @@ struct Server {
 
 impl Server {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cmp"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(["--ref", "1234", "--secret", "pass:1234-5678"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -270,4 +275,101 @@ fn archived_own_key_is_recovered_through_the_cli() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--archive-key"));
     let out = cmp(&["ir", "--server", &server.url, "--archive-cert", "x.pem"]);
     assert!(!out.status.success());
+}
+
+/// The DER of the first PEM block of `path`.
+fn pem_der(path: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (_, der) = der::pem::decode_vec(text.as_bytes()).unwrap();
+    der
+}
+
+/// With `--state`, archived keys are kept in the state file, sealed (never
+/// the PKCS#8 in clear): after the server was killed and restarted on the
+/// same file, krr recovers both the requester's archived key and a
+/// centrally generated one.
+#[test]
+fn archived_keys_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let state = file("state.sqlite");
+    let mac = ["--ref", "1234", "--secret", "pass:1234-5678"];
+    let first = Server::start_with(&["--state", &state]);
+    ok(&cmp(&[
+        &["ir", "--server", &first.url][..],
+        &mac,
+        &[
+            "--subject",
+            "/CN=Restarted",
+            "--archive-key",
+            "--keyout",
+            &file("own.key"),
+            "--certout",
+            &file("own.pem"),
+        ],
+    ]
+    .concat()));
+    ok(&cmp(&[
+        &["cr", "--server", &first.url][..],
+        &mac,
+        &[
+            "--subject",
+            "/CN=Restarted",
+            "--central-keygen",
+            "--newkeyout",
+            &file("central.key"),
+            "--certout",
+            &file("central.pem"),
+        ],
+    ]
+    .concat()));
+    // killed, not stopped: every archived key was committed when archived
+    drop(first);
+
+    let conn = rusqlite::Connection::open(&state).unwrap();
+    let sealed: Vec<Vec<u8>> = conn
+        .prepare("SELECT sealed FROM archived_keys ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(sealed.len(), 2);
+    for (row, key) in sealed.iter().zip(["own.key", "central.key"]) {
+        let pkcs8 = pem_der(&file(key));
+        assert!(
+            !row.windows(pkcs8.len()).any(|w| w == pkcs8.as_slice()),
+            "{key} is stored in clear"
+        );
+    }
+    drop(conn);
+
+    let second = Server::start_with(&["--state", &state]);
+    let text = ok(&cmp(&[
+        &["krr", "--server", &second.url][..],
+        &mac,
+        &[
+            "--subject",
+            "/CN=Restarted",
+            "--certout",
+            &file("recovered.pem"),
+            "--newkeyout",
+            &file("recovered.key"),
+        ],
+    ]
+    .concat()));
+    assert!(text.contains("keys recovered: accepted (2 keys)"), "{text}");
+    let keys = std::fs::read_to_string(file("recovered.key")).unwrap();
+    let certs = std::fs::read_to_string(file("recovered.pem")).unwrap();
+    for (key, cert) in [("own.key", "own.pem"), ("central.key", "central.pem")] {
+        let key_pem = std::fs::read_to_string(file(key)).unwrap();
+        let cert_pem = std::fs::read_to_string(file(cert)).unwrap();
+        assert!(keys.contains(&key_pem), "{key} not recovered");
+        assert!(certs.contains(&cert_pem), "{cert} not recovered");
+    }
+    // oldest first: the requester's own key, then the generated one
+    assert!(
+        keys.find(&std::fs::read_to_string(file("own.key")).unwrap())
+            < keys.find(&std::fs::read_to_string(file("central.key")).unwrap())
+    );
 }

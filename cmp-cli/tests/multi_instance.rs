@@ -250,6 +250,9 @@ type Hook = Box<dyn FnMut(&Forwarded) + Send>;
 /// The answers to one message sent to two instances: (instance, body type).
 type RacedAnswers = Vec<(usize, Option<BodyType>)>;
 
+/// The raw HTTP answers to one message sent to two instances: (instance, answer).
+type RawAnswers = Vec<(usize, Vec<u8>)>;
+
 /// What the forwarder's connection threads share.
 #[derive(Default)]
 struct Shared {
@@ -263,6 +266,8 @@ struct Shared {
     race: Mutex<Option<BodyType>>,
     /// The answers' body types of each raced message: (instance, body).
     raced: Mutex<Vec<RacedAnswers>>,
+    /// The raw HTTP answers of each raced message: (instance, answer).
+    raced_raw: Mutex<Vec<RawAnswers>>,
 }
 
 impl Shared {
@@ -419,6 +424,7 @@ fn forward_one(
             .lock()
             .unwrap()
             .push(answers.iter().map(|(i, a)| (*i, answer_body(a))).collect());
+        shared.raced_raw.lock().unwrap().push(answers.clone());
         let pick = answers
             .iter()
             .position(|(_, a)| matches!(answer_body(a), Some(b) if b != BodyType::Error))
@@ -606,8 +612,8 @@ fn one_enrollment_spread_over_three_instances() {
     assert_eq!(pg.count("SELECT count(*) FROM cmp_revoked"), 0);
     assert_eq!(
         pg.count("SELECT count(*) FROM schema_migrations"),
-        1,
-        "the migration ran once for three instances"
+        3,
+        "each migration ran once for three instances"
     );
 }
 
@@ -860,14 +866,40 @@ fn racing_poll_reqs_deliver_one_certificate() {
     our_ir_ok(&fwd, "CN=Raced poll", &cert);
     let raced = fwd.shared.raced.lock().unwrap().clone();
     assert_eq!(raced.len(), 1);
-    // One instance delivered the certificate; the other answered an error
-    // (the transaction had moved on) or HTTP 500 (it lost the race after
-    // issuing, and withdrew its certificate).
+    // One instance delivered the certificate; the other answered with a
+    // protected CMP error message, HTTP 200: the transaction had moved on
+    // (when it lost the race after issuing, it withdrew its certificate and
+    // answered from the transaction's new state).
     let delivered = raced[0]
         .iter()
         .filter(|(_, b)| *b == Some(BodyType::Ip))
         .count();
     assert_eq!(delivered, 1, "{:?}", raced[0]);
+    let raw = fwd.shared.raced_raw.lock().unwrap().clone();
+    let loser = raw[0]
+        .iter()
+        .find(|(_, a)| answer_body(a) != Some(BodyType::Ip))
+        .map(|(_, a)| a.clone())
+        .unwrap();
+    let (head, body) = read_http(&mut &loser[..]).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let reply = ParsedMessage::decode(&body, &Limits::DEFAULT).unwrap();
+    let PkiBody::Error(content) = reply.body() else {
+        panic!("expected an error message, got {:?}", reply.body_type());
+    };
+    assert_eq!(
+        content.pki_status_info.failure_bits(),
+        [FailureBit::BadRequest],
+        "{:?}",
+        content.pki_status_info
+    );
+    cmp_core::protection::verify_mac(
+        &reply,
+        MAC_SECRET.as_bytes(),
+        &cmp_crypto_rustcrypto::RustCryptoProvider,
+        &Limits::DEFAULT,
+    )
+    .expect("the error message is protected with the transaction's MAC");
     let delivered = read_cert(&cert);
     let (_, confirmed, revoked) = issued_row(&pg, &delivered);
     assert!(confirmed && !revoked);
@@ -882,4 +914,159 @@ fn racing_poll_reqs_deliver_one_certificate() {
         .unwrap()
         .get(0);
     assert_eq!(live, 1, "a second certificate stayed valid");
+}
+
+/// `cmp` with the MAC credentials against the instance `s` directly.
+fn cmp_on(s: &Server, cmd: &str, args: &[&str]) -> String {
+    let url = format!("http://127.0.0.1:{}/.well-known/cmp", s.port);
+    let out = Command::new(env!("CARGO_BIN_EXE_cmp"))
+        .args([cmd, "--server", &url, "--ref", MAC_REFERENCE])
+        .args(["--secret", MAC_SECRET])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cmp {cmd} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The DER of the first PEM block of `path`.
+fn pem_der(path: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(path).unwrap();
+    der::pem::decode_vec(text.as_bytes()).unwrap().1
+}
+
+#[test]
+fn key_archived_on_one_instance_is_recovered_on_another() {
+    let pg = Postgres::start();
+    let servers = start_instances(&pg, 2, &[]);
+    let dir = TempDir::new("archive");
+    // the requester's own key, archived on instance A
+    cmp_on(
+        &servers[0],
+        "ir",
+        &[
+            "--subject",
+            "/CN=Archived",
+            "--archive-key",
+            "--keyout",
+            &dir.file("own.key"),
+            "--certout",
+            &dir.file("own.pem"),
+        ],
+    );
+    // a centrally generated key, also on A
+    cmp_on(
+        &servers[0],
+        "cr",
+        &[
+            "--subject",
+            "/CN=Archived",
+            "--central-keygen",
+            "--newkeyout",
+            &dir.file("central.key"),
+            "--certout",
+            &dir.file("central.pem"),
+        ],
+    );
+    assert_eq!(
+        pg.count("SELECT count(*) FROM schema_migrations WHERE name = '0002_key_archive'"),
+        1
+    );
+    // the rows hold the keys sealed, never the PKCS#8 in clear
+    let rows: Vec<Vec<u8>> = pg
+        .client()
+        .query("SELECT sealed FROM cmp_archived_keys ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for (row, key) in rows.iter().zip(["own.key", "central.key"]) {
+        let pkcs8 = pem_der(&dir.file(key));
+        assert!(
+            !row.windows(pkcs8.len()).any(|w| w == pkcs8.as_slice()),
+            "{key} is stored in clear"
+        );
+    }
+
+    // recovered on instance B
+    let text = cmp_on(
+        &servers[1],
+        "krr",
+        &[
+            "--subject",
+            "/CN=Archived",
+            "--certout",
+            &dir.file("recovered.pem"),
+            "--newkeyout",
+            &dir.file("recovered.key"),
+        ],
+    );
+    assert!(text.contains("keys recovered: accepted (2 keys)"), "{text}");
+    let keys = std::fs::read_to_string(dir.file("recovered.key")).unwrap();
+    let certs = std::fs::read_to_string(dir.file("recovered.pem")).unwrap();
+    for (key, cert) in [("own.key", "own.pem"), ("central.key", "central.pem")] {
+        let key_pem = std::fs::read_to_string(dir.file(key)).unwrap();
+        let cert_pem = std::fs::read_to_string(dir.file(cert)).unwrap();
+        assert!(keys.contains(&key_pem), "{key} not recovered");
+        assert!(certs.contains(&cert_pem), "{cert} not recovered");
+    }
+    servers[1].wait_for_log("recovered 2 keys");
+}
+
+/// A crash between recording an issued certificate and storing the
+/// transaction that delivers it leaves a certificate no transaction holds:
+/// simulated by deleting the transaction row and dating the certificate
+/// back. The sweep revokes it (and only it: a certificate awaiting its
+/// certConf in an open transaction, and a confirmed one, stay valid).
+#[test]
+fn sweep_revokes_certificates_never_delivered() {
+    let pg = Postgres::start();
+    let servers = start_instances(&pg, 2, &["--transaction-lifetime", "600"]);
+    let fwd = Forwarder::start(&servers);
+    let dir = TempDir::new("orphan");
+    let confirmed = dir.file("confirmed.pem");
+    openssl_ir(&fwd, "/CN=Delivered", &confirmed, &[]);
+    let orphan = dir.file("orphan.pem");
+    openssl_ir(&fwd, "/CN=Orphan", &orphan, &["-disable_confirm"]);
+    let waiting = dir.file("waiting.pem");
+    openssl_ir(&fwd, "/CN=Waiting", &waiting, &["-disable_confirm"]);
+    let (orphan, waiting) = (read_cert(&orphan), read_cert(&waiting));
+    let mut c = pg.client();
+    // the orphan's transaction was never stored; both issued long ago
+    let deleted = c
+        .execute(
+            "DELETE FROM cmp_transactions WHERE position($1 IN record) > 0",
+            &[&der::Encode::to_der(&orphan).unwrap()],
+        )
+        .unwrap();
+    assert_eq!(deleted, 1);
+    c.execute(
+        "UPDATE cmp_issued SET issued_at = issued_at - 3600000 WHERE serial = $1 OR serial = $2",
+        &[&serial(&orphan), &serial(&waiting)],
+    )
+    .unwrap();
+    // a restart runs the sweep at once
+    drop(servers);
+    let servers = start_instances(&pg, 1, &[]);
+    servers[0].wait_for_log("\"CN=Orphan\" was issued but never delivered");
+    let (_, _, revoked) = issued_row(&pg, &orphan);
+    assert!(revoked, "the undelivered certificate is still valid");
+    let (_, is_confirmed, revoked) = issued_row(&pg, &waiting);
+    assert!(
+        !is_confirmed && !revoked,
+        "a certificate awaiting certConf was revoked"
+    );
+    let (_, is_confirmed, revoked) = issued_row(&pg, &read_cert(&confirmed));
+    assert!(
+        is_confirmed && !revoked,
+        "a confirmed certificate was revoked"
+    );
+    assert_eq!(pg.count("SELECT count(*) FROM cmp_revoked"), 1);
+    assert!(!servers[0].log().contains("CN=Waiting\" was issued"));
 }

@@ -278,9 +278,7 @@ impl KemSession {
 /// transaction in its [`TransactionStore`](crate::server::TransactionStore)
 /// (apart from the transaction's own record).
 pub(crate) fn session_key(transaction_id: &[u8]) -> Vec<u8> {
-    let mut key = b"kem-ss\0".to_vec();
-    key.extend_from_slice(transaction_id);
-    key
+    crate::server::store::StoreKey::KemSecret(transaction_id).to_key()
 }
 
 #[cfg(test)]

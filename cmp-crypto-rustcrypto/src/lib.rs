@@ -13,7 +13,8 @@
 //! - [`ReferenceCa`] (module [`ca`]) is a small certification authority for
 //!   tests, demos and the CLI server: it issues certificates with the
 //!   `x509-cert` builder, revokes them, signs CRLs and saves its records;
-//!   [`KeyArchive`] keeps centrally generated keys for key recovery.
+//!   [`KeyArchive`] keeps centrally generated keys for key recovery, and
+//!   [`ArchiveSealer`] encrypts them for storage.
 //! - [`EnvelopeKey`] (module [`envelope`]) opens the CMS EnvelopedData of
 //!   delivered private keys (central key generation, key recovery), and the
 //!   provider seals them: RSA-OAEP key transport, ECDH key agreement,
@@ -91,7 +92,7 @@ mod rng;
 mod rsa_pss;
 mod verify;
 
-pub use archive::{ArchivedKey, KeyArchive};
+pub use archive::{ArchiveSealer, ArchivedKey, KeyArchive};
 pub use ca::{CaError, IssueRequest, ReferenceCa, Revocation, RootKeyUpdate};
 pub use der::zeroize::Zeroizing;
 pub use envelope::EnvelopeKey;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use cmp_core::Timestamp;
 use cmp_core::server::TransactionStore;
 
+use super::archive::{ArchiveRows, PgArchive, SqliteArchive};
 use super::pg::{PgRecords, PgStore, is_postgres_url};
 use super::records::{CaRecords, LocalRecords, Meta};
 use super::state::{Db, Expired};
@@ -84,6 +85,14 @@ impl Backend {
             Self::Sqlite(db) => Box::new(LocalRecords::new(Arc::clone(db))),
             Self::Postgres(db) => Box::new(PgRecords::new(Arc::clone(db))),
         }
+    }
+
+    /// Where the key archive's rows are kept.
+    pub(crate) fn archive_rows(&self) -> Result<Box<dyn ArchiveRows>, String> {
+        Ok(match self {
+            Self::Sqlite(db) => Box::new(SqliteArchive::open(Arc::clone(db))?),
+            Self::Postgres(db) => Box::new(PgArchive::new(Arc::clone(db))),
+        })
     }
 
     /// Remove and return the transactions expired at `now`.

@@ -1,8 +1,9 @@
 //! The server's state in PostgreSQL, shared by several `cmp serve`
 //! instances (`--store postgres://...`): open CMP transactions (a
 //! [`TransactionStore`]), the CA's issued certificates and revocations as
-//! rows ([`PgRecords`]), and the settings every instance must agree on
-//! (`cmp_meta`: the CA certificate, the demo hierarchy's keys).
+//! rows ([`PgRecords`]), archived keys (`super::archive::PgArchive`), and
+//! the settings every instance must agree on (`cmp_meta`: the CA
+//! certificate, the demo hierarchy's keys).
 //!
 //! The driver is the `postgres` crate, the blocking facade of
 //! `tokio-postgres`: the server handles one request at a time on one thread
@@ -24,6 +25,9 @@
 //!   expired transaction goes to exactly one instance (which revokes a
 //!   certificate that was never confirmed), and a certConf committed first
 //!   has pushed `expires` forward so its row is not deleted;
+//! * a certificate recorded but never delivered (an instance crashed
+//!   before storing its transaction) is found by the sweep: unconfirmed,
+//!   unrevoked, old, and in no transaction's record; it is revoked;
 //! * a serial number is claimed by inserting the certificate under the
 //!   primary key `serial`; a collision (never seen with 126 random bits) is
 //!   retried with a new serial number.
@@ -47,11 +51,23 @@ use super::records::{CaRecords, Meta, RecordError};
 use super::state::Expired;
 
 /// The migrations shipped with this version, in order: (version, name, SQL).
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "0001_initial",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "0001_initial",
+        include_str!("../../migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "0002_key_archive",
+        include_str!("../../migrations/0002_key_archive.sql"),
+    ),
+    (
+        3,
+        "0003_unconfirmed",
+        include_str!("../../migrations/0003_unconfirmed.sql"),
+    ),
+];
 
 /// Advisory lock key held while migrating ("cmp-migr").
 const MIGRATION_LOCK: i64 = 0x636d_702d_6d69_6772;
@@ -131,7 +147,7 @@ impl PgStore {
     /// Run `f` on the connection, connecting first when there is none or
     /// it was closed. A statement that failed is not retried: it may have
     /// been committed before the connection broke.
-    fn with<T>(
+    pub(super) fn with<T>(
         &self,
         f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, String> {
@@ -383,8 +399,8 @@ impl CaRecords for PgRecords {
             let subject = cert.tbs_certificate().subject().to_string();
             let inserted = self.with(|c| {
                 c.execute(
-                    "INSERT INTO cmp_issued (serial, certificate, subject, issued_at)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (serial) DO NOTHING",
+                    "INSERT INTO cmp_issued (serial, certificate, subject, issued_at, unconfirmed)
+                     VALUES ($1, $2, $3, $4, true) ON CONFLICT (serial) DO NOTHING",
                     &[&serial, &der, &subject, &millis(now)],
                 )
             })?;
@@ -497,12 +513,41 @@ impl CaRecords for PgRecords {
         let serial = normalize(cert.tbs_certificate().serial_number().as_bytes());
         self.with(|c| {
             c.execute(
-                "UPDATE cmp_issued SET confirmed_at = $2
+                "UPDATE cmp_issued SET confirmed_at = $2, unconfirmed = false
                  WHERE serial = $1 AND confirmed_at IS NULL",
                 &[&serial, &millis(now)],
             )
         })?;
         Ok(())
+    }
+
+    fn undelivered(
+        &self,
+        _ca: &ReferenceCa,
+        before: Timestamp,
+    ) -> Result<Vec<Certificate>, RecordError> {
+        // A transaction awaiting certConf holds its certificate's DER in
+        // its record.
+        let rows = self.with(|c| {
+            c.query(
+                "SELECT certificate FROM cmp_issued i
+                 WHERE unconfirmed AND issued_at <= $1
+                 AND NOT EXISTS (SELECT 1 FROM cmp_revoked r WHERE r.serial = i.serial)
+                 AND NOT EXISTS (SELECT 1 FROM cmp_transactions t
+                                 WHERE position(i.certificate IN t.record) > 0)
+                 ORDER BY issued_at",
+                &[&millis(before)],
+            )
+        })?;
+        rows.iter()
+            .map(|r| {
+                let der: Vec<u8> = r
+                    .try_get(0)
+                    .map_err(|e| RecordError::Store(e.to_string()))?;
+                Certificate::from_der(&der)
+                    .map_err(|e| RecordError::Store(format!("corrupt certificate row: {e}")))
+            })
+            .collect()
     }
 
     fn save(&self, _ca: &ReferenceCa) -> Result<(), RecordError> {

@@ -34,9 +34,7 @@ use cmp_core::server::{PendingRequest, Reply, RequestKind};
 use cmp_core::verify::Authenticated;
 use cmp_core::{Error, Timestamp};
 use cmp_crypto_rustcrypto::envelope::key_type_identifier;
-use cmp_crypto_rustcrypto::{
-    CaError, IssueRequest, KeyAlgorithm, KeyArchive, ReferenceCa, Zeroizing,
-};
+use cmp_crypto_rustcrypto::{CaError, IssueRequest, KeyAlgorithm, ReferenceCa};
 use der::Decode;
 use der::asn1::{Any, ObjectIdentifier};
 use der::oid::AssociatedOid as _;
@@ -47,6 +45,7 @@ use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, SubjectAltName};
 
+use super::archive::StoredArchive;
 use super::hex;
 use super::records::{CaRecords, RecordError};
 
@@ -76,9 +75,9 @@ pub(crate) struct Policy {
     pub(crate) outcomes: Vec<Outcome>,
     /// A root CA key update to offer in answer to genm rootCaKeyUpdate.
     pub(crate) root_update: Option<RootCaKeyUpdateContent>,
-    /// Centrally generated keys, for key recovery (kept in memory only: a
-    /// restart with --state forgets them).
-    archive: KeyArchive,
+    /// Archived keys (the requester's, centrally generated ones), for key
+    /// recovery: sealed in the store, shared by every instance.
+    archive: StoredArchive,
 }
 
 fn rejection(bit: FailureBit, text: &str) -> PkiStatusInfo {
@@ -108,14 +107,19 @@ fn is_ra(cert: &Certificate) -> bool {
 }
 
 impl Policy {
-    pub(crate) fn new(ca: ReferenceCa, records: Box<dyn CaRecords>, poll: u32) -> Self {
+    pub(crate) fn new(
+        ca: ReferenceCa,
+        records: Box<dyn CaRecords>,
+        archive: StoredArchive,
+        poll: u32,
+    ) -> Self {
         Self {
             ca,
             records,
             poll,
             outcomes: Vec::new(),
             root_update: None,
-            archive: KeyArchive::new(),
+            archive,
         }
     }
 
@@ -175,7 +179,32 @@ impl Policy {
         }
     }
 
-    /// Decide `p`. Failures to build a reply become an empty reply (HTTP 500).
+    /// Revoke the certificates issued before `before` that were never
+    /// delivered (see [`CaRecords::undelivered`]); what happened, for the
+    /// log.
+    pub(crate) fn withdraw_undelivered(
+        &mut self,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> Vec<String> {
+        let found = match self.records.undelivered(&self.ca, before) {
+            Ok(f) => f,
+            Err(e) => return vec![format!("cannot look for undelivered certificates: {e}")],
+        };
+        found
+            .iter()
+            .map(|cert| {
+                format!(
+                    "a certificate for \"{}\" was issued but never delivered: {}",
+                    cert.tbs_certificate().subject(),
+                    self.revoke_unconfirmed(cert, now)
+                )
+            })
+            .collect()
+    }
+
+    /// Decide `p`. Failures to build a reply become a reply without bytes
+    /// but with the error, which the responder answers with an error message.
     pub(crate) fn decide(&mut self, p: PendingRequest, now: Timestamp) -> Reply {
         let transaction_id = p.transaction_id().to_vec();
         let result = match p.kind() {
@@ -280,7 +309,7 @@ impl Policy {
         match self.records.issue(&mut self.ca, request, now) {
             Ok(cert) => {
                 if let Some(key) = archived {
-                    match self.archive.archive(cert.clone(), key.as_bytes()) {
+                    match self.archive.archive(&cert, key.as_bytes(), now) {
                         Ok(()) => self.note("the requester's key archived", false),
                         Err(e) => self.note(format!("cannot archive the key: {e}"), false),
                     }
@@ -512,11 +541,21 @@ impl Policy {
             Err(e) => return self.reject(p, FailureBit::SystemFailure, &e.to_string(), now),
         };
         let kga = self.kga();
-        let reply = p.issue_with_key(cert.clone(), key.as_bytes(), &kga, None, now)?;
-        if let Err(e) = self.archive.archive(cert.clone(), key.as_bytes()) {
+        let reply = match p.issue_with_key(cert.clone(), key.as_bytes(), &kga, None, now) {
+            Ok(r) => r,
+            Err(e) => {
+                let what = self.revoke_unconfirmed(&cert, now);
+                self.note(format!("not delivered: {e}; {what}"), true);
+                return Err(e);
+            }
+        };
+        if let Err(e) = self.archive.archive(&cert, key.as_bytes(), now) {
             self.note(format!("cannot archive the generated key: {e}"), false);
         }
         let granted = reply.event.is_some();
+        if granted {
+            self.confirmed(&cert, now);
+        }
         self.note(
             format!(
                 "issued {} to \"{}\" with a centrally generated key",
@@ -546,11 +585,27 @@ impl Policy {
                 now,
             );
         }
-        let history: Vec<(Certificate, Zeroizing<Vec<u8>>)> = self
-            .archive
+        let archive = match self.archive.keys_of(&subject) {
+            Ok((archive, problems)) => {
+                for problem in problems {
+                    eprintln!("cmp serve: key archive: {problem}");
+                }
+                archive
+            }
+            Err(e) => {
+                eprintln!("cmp serve: key archive: {e}");
+                return self.reject(
+                    p,
+                    FailureBit::SystemFailure,
+                    "the key archive is unavailable",
+                    now,
+                );
+            }
+        };
+        let history: Vec<(Certificate, &[u8])> = archive
             .keys_of(&subject)
             .into_iter()
-            .map(|k| (k.cert.clone(), k.private_key.clone()))
+            .map(|k| (k.cert.clone(), k.private_key.as_slice()))
             .collect();
         if history.is_empty() {
             return self.reject(p, FailureBit::BadCertId, "no archived keys", now);
@@ -567,13 +622,24 @@ impl Policy {
             }
             None => None,
         };
-        let keys: Vec<(Certificate, &[u8])> = history
-            .iter()
-            .map(|(c, k)| (c.clone(), k.as_slice()))
-            .collect();
+        let keys = history;
         let kga = self.kga();
         let chain = self.ca.chain().to_vec();
-        let reply = p.recover_keys(&keys, new_sig_cert, chain, &kga, now)?;
+        let reply = match p.recover_keys(&keys, new_sig_cert.clone(), chain, &kga, now) {
+            Ok(r) => r,
+            Err(e) => {
+                let what = match &new_sig_cert {
+                    Some(cert) => format!("; {}", self.revoke_unconfirmed(cert, now)),
+                    None => String::new(),
+                };
+                self.note(format!("not delivered: {e}{what}"), true);
+                return Err(e);
+            }
+        };
+        // krp has no certConf: the new signing certificate is delivered.
+        if let Some(cert) = &new_sig_cert {
+            self.confirmed(cert, now);
+        }
         self.note(
             format!(
                 "recovered {} key{} of \"{subject}\"",

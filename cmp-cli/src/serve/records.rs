@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use cmp_core::Timestamp;
 use cmp_crypto_rustcrypto::{CaError, IssueRequest, ReferenceCa, Revocation};
-use der::Encode;
+use der::{Decode, Encode};
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 
+use super::policy::normalize;
 use super::state::{Db, keys};
 
 /// Why a records operation failed.
@@ -72,8 +73,18 @@ pub(crate) trait CaRecords: Send + fmt::Debug {
     fn revoked(&self, ca: &ReferenceCa) -> Result<Vec<Revocation>, RecordError>;
     /// How many certificates were issued.
     fn issued_count(&self, ca: &ReferenceCa) -> Result<usize, RecordError>;
-    /// Note that the client confirmed `cert` (certConf or implicit).
+    /// Note that the client confirmed `cert` (certConf or implicit), or
+    /// that it was delivered where no confirmation follows (krp).
     fn confirmed(&mut self, cert: &Certificate, now: Timestamp) -> Result<(), RecordError>;
+    /// The certificates issued before `before`, neither confirmed nor
+    /// revoked, that no open transaction holds: the CA recorded them, but
+    /// the transaction that was to deliver them was never updated (the
+    /// instance crashed in between). They are to be revoked.
+    fn undelivered(
+        &self,
+        ca: &ReferenceCa,
+        before: Timestamp,
+    ) -> Result<Vec<Certificate>, RecordError>;
     /// Make the records durable (at shutdown and after changes).
     fn save(&self, ca: &ReferenceCa) -> Result<(), RecordError>;
 
@@ -136,7 +147,22 @@ impl CaRecords for LocalRecords {
         now: Timestamp,
     ) -> Result<Certificate, RecordError> {
         let cert = ca.issue(req, now)?;
-        self.save_or_log(ca);
+        // The records and the note that it awaits confirmation, together.
+        let saved = (|| -> Result<(), String> {
+            let ca_cert = ca
+                .certificate()
+                .to_der()
+                .map_err(|e| format!("encoding the CA certificate: {e}"))?;
+            let der = cert
+                .to_der()
+                .map_err(|e| format!("encoding the certificate: {e}"))?;
+            let serial = normalize(cert.tbs_certificate().serial_number().as_bytes());
+            self.db
+                .save_issued(&ca_cert, &ca.export_state(), &serial, &der, now)
+        })();
+        if let Err(e) = saved {
+            eprintln!("cmp serve: cannot save the CA state: {e}");
+        }
         Ok(cert)
     }
 
@@ -157,6 +183,9 @@ impl CaRecords for LocalRecords {
     ) -> Result<(), RecordError> {
         ca.revoke(serial, reason, now)?;
         self.save_or_log(ca);
+        if let Err(e) = self.db.settled(&normalize(serial)) {
+            eprintln!("cmp serve: {e}");
+        }
         Ok(())
     }
 
@@ -168,9 +197,30 @@ impl CaRecords for LocalRecords {
         Ok(ca.issued_count())
     }
 
-    fn confirmed(&mut self, _cert: &Certificate, _now: Timestamp) -> Result<(), RecordError> {
-        // The blob keeps no confirmation time.
-        Ok(())
+    fn confirmed(&mut self, cert: &Certificate, _now: Timestamp) -> Result<(), RecordError> {
+        // The blob keeps no confirmation time; the certificate no longer
+        // awaits confirmation.
+        let serial = normalize(cert.tbs_certificate().serial_number().as_bytes());
+        self.db.settled(&serial).map_err(RecordError::Store)
+    }
+
+    fn undelivered(
+        &self,
+        ca: &ReferenceCa,
+        before: Timestamp,
+    ) -> Result<Vec<Certificate>, RecordError> {
+        let mut out = Vec::new();
+        for der in self.db.undelivered(before).map_err(RecordError::Store)? {
+            let cert = Certificate::from_der(&der)
+                .map_err(|e| RecordError::Store(format!("corrupt certificate row: {e}")))?;
+            let serial = normalize(cert.tbs_certificate().serial_number().as_bytes());
+            if ca.is_revoked(&serial) {
+                self.db.settled(&serial).map_err(RecordError::Store)?;
+            } else {
+                out.push(cert);
+            }
+        }
+        Ok(out)
     }
 
     fn save(&self, ca: &ReferenceCa) -> Result<(), RecordError> {

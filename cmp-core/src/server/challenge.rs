@@ -28,9 +28,7 @@ use crate::verify::Authenticated;
 
 /// The store key of the expected answers of transaction `transaction_id`.
 fn challenge_key(transaction_id: &[u8]) -> Vec<u8> {
-    let mut key = b"popdecc\0".to_vec();
-    key.extend_from_slice(transaction_id);
-    key
+    super::store::StoreKey::PopChallenge(transaction_id).to_key()
 }
 
 /// Whether `pending` proves possession by challenge-response.

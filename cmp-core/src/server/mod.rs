@@ -338,7 +338,10 @@ impl Responder {
     }
 
     /// Handle one request completely, asking `decide` for every decision
-    /// (inner messages of a `nested` request included).
+    /// (inner messages of a `nested` request included). A reply of `decide`
+    /// without bytes but with an `error` (a decision that failed, e.g. whose
+    /// compare-and-swap of the transaction record lost to another front end)
+    /// becomes an error message for that error, protected like any reply.
     pub fn handle_request_with(
         &self,
         bytes: &[u8],
@@ -356,7 +359,19 @@ impl Responder {
     ) -> Reply {
         match handled {
             Handled::Reply(r) => r,
-            Handled::Decide(p) => decide(p, now),
+            Handled::Decide(p) => {
+                // A decision that failed without a reply (e.g. it lost a
+                // compare-and-swap to another front end) is answered with
+                // an error message in the request's context, not dropped.
+                let ctx = p.reply_context().clone();
+                let reply = decide(p, now);
+                match reply.error {
+                    Some(e) if reply.bytes.is_empty() && reply.inner.is_empty() => {
+                        error_reply(&self.config, Some(&ctx), e, now)
+                    }
+                    _ => reply,
+                }
+            }
             Handled::Nested(n) => {
                 let NestedRequest { config, ctx, items } = n;
                 let replies = items

@@ -65,6 +65,58 @@ pub trait TransactionStore: Send + Sync {
     }
 }
 
+/// What a key of a [`TransactionStore`] names. Besides each transaction's
+/// own record (under its transactionID) the responder keeps side entries
+/// that live and expire with the transaction, under the transactionID
+/// prefixed with a tag and a zero byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKey<'a> {
+    /// The [`TransactionRecord`] of this transactionID.
+    Transaction(&'a [u8]),
+    /// The KEM shared secret of this transactionID (RFC 9810 section 5.1.3.4).
+    KemSecret(&'a [u8]),
+    /// The expected answers to the popdecc challenge of this transactionID.
+    PopChallenge(&'a [u8]),
+}
+
+/// The tag of [`StoreKey::KemSecret`] entries.
+const KEM_SECRET_TAG: &[u8] = b"kem-ss\0";
+/// The tag of [`StoreKey::PopChallenge`] entries.
+const POP_CHALLENGE_TAG: &[u8] = b"popdecc\0";
+
+impl<'a> StoreKey<'a> {
+    /// What `key` names.
+    pub fn parse(key: &'a [u8]) -> Self {
+        if let Some(tid) = key.strip_prefix(KEM_SECRET_TAG) {
+            Self::KemSecret(tid)
+        } else if let Some(tid) = key.strip_prefix(POP_CHALLENGE_TAG) {
+            Self::PopChallenge(tid)
+        } else {
+            Self::Transaction(key)
+        }
+    }
+
+    /// The transactionID the entry belongs to.
+    pub fn transaction_id(&self) -> &'a [u8] {
+        match *self {
+            Self::Transaction(t) | Self::KemSecret(t) | Self::PopChallenge(t) => t,
+        }
+    }
+
+    /// The key itself.
+    pub fn to_key(&self) -> Vec<u8> {
+        let (tag, tid) = match *self {
+            Self::Transaction(t) => (&b""[..], t),
+            Self::KemSecret(t) => (KEM_SECRET_TAG, t),
+            Self::PopChallenge(t) => (POP_CHALLENGE_TAG, t),
+        };
+        let mut key = Vec::with_capacity(tag.len() + tid.len());
+        key.extend_from_slice(tag);
+        key.extend_from_slice(tid);
+        key
+    }
+}
+
 /// Where a transaction stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -238,5 +290,37 @@ impl TransactionStore for MemoryStore {
 
     fn len(&self) -> Result<usize> {
         Ok(self.lock()?.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreKey;
+
+    #[test]
+    fn store_keys_round_trip() {
+        // The stored form is fixed: stores written by earlier versions keep working.
+        assert_eq!(StoreKey::parse(b"kem-ss\0tid"), StoreKey::KemSecret(b"tid"));
+        assert_eq!(
+            StoreKey::parse(b"popdecc\0tid"),
+            StoreKey::PopChallenge(b"tid")
+        );
+        assert_eq!(StoreKey::parse(b"tid"), StoreKey::Transaction(b"tid"));
+        assert_eq!(StoreKey::parse(b"kem-ss"), StoreKey::Transaction(b"kem-ss"));
+        for key in [
+            StoreKey::KemSecret(b"\x01\x02"),
+            StoreKey::PopChallenge(b""),
+            StoreKey::Transaction(b"abc"),
+        ] {
+            assert_eq!(StoreKey::parse(&key.to_key()), key);
+            assert_eq!(
+                key.transaction_id(),
+                StoreKey::parse(&key.to_key()).transaction_id()
+            );
+        }
+        assert_eq!(
+            crate::kem::session_key(b"t"),
+            StoreKey::KemSecret(b"t").to_key()
+        );
     }
 }
