@@ -200,3 +200,36 @@ fn downgraded_pvno_is_refused_both_ways() {
         Err(Error::UnsupportedVersion(1))
     );
 }
+
+#[test]
+fn transaction_ids_spelling_a_side_entry_of_the_store_are_refused() {
+    // The store keeps a transaction's KEM secret and POP challenge under its
+    // transactionID prefixed with a tag; a request whose own transactionID
+    // spells such a key must not reach those entries.
+    let responder = Responder::new(responder_config());
+    for prefix in [&b"kem-ss\0"[..], &b"popdecc\0"[..]] {
+        let ir = ClientTransaction::start_ir(mac_client(), ir_request(), now())
+            .unwrap()
+            .poll_transmit()
+            .unwrap();
+        let mut m = PkiMessage::from_der(&ir).unwrap();
+        let mut tid = prefix.to_vec();
+        tid.extend_from_slice(&[7; 9]);
+        m.header.transaction_id = Some(der::asn1::OctetString::new(tid).unwrap());
+        let forged = encode(
+            &Protector::mac(REF, SECRET)
+                .protect(m.header, m.body, Vec::new(), provider().as_ref())
+                .unwrap(),
+        )
+        .unwrap();
+        let Handled::Reply(r) = responder.handle_request(&forged, now()) else {
+            panic!("the request reached the policy")
+        };
+        assert!(
+            matches!(r.error, Some(Error::BadRequest(_))),
+            "{:?}",
+            r.error
+        );
+        assert_eq!(failure_bits(&r.bytes), vec![FailureBit::BadRequest]);
+    }
+}

@@ -435,6 +435,17 @@ impl Responder {
         if ctx.transaction_id.is_empty() {
             return Err(fail(Error::MissingHeaderField("transactionID")));
         }
+        // The store keeps side entries under tagged keys (store::StoreKey):
+        // a transactionID spelling such a key could read or block another
+        // transaction's entries.
+        if !matches!(
+            store::StoreKey::parse(&ctx.transaction_id),
+            store::StoreKey::Transaction(_)
+        ) {
+            return Err(fail(Error::BadRequest(
+                "transactionID starts with a prefix reserved by the store",
+            )));
+        }
         if msg.sender_nonce().is_none_or(|n| n.len() < 8) {
             return Err(fail(Error::BadSenderNonce));
         }
