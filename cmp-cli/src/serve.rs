@@ -54,7 +54,7 @@ use x509_cert::Certificate;
 use self::archive::StoredArchive;
 use self::backend::Backend;
 use self::policy::Policy;
-use self::records::Meta;
+use self::records::{LocalRecords, Meta};
 use self::state::keys;
 
 /// Largest accepted request body.
@@ -576,7 +576,7 @@ pub(crate) fn start(config: ServerConfig) -> Result<RunningServer, String> {
 /// The CA from `source`, with the records saved in `db`.
 fn set_up_ca(source: CaSource, backend: &Backend, now: Timestamp) -> Result<ReferenceCa, String> {
     let db = backend.meta();
-    let mut ca = match source {
+    let ca = match source {
         CaSource::Files { key, cert, chain } => {
             ReferenceCa::new(key, cert, chain).map_err(|e| format!("--ca-cert/--ca-key: {e}"))?
         }
@@ -596,19 +596,14 @@ fn set_up_ca(source: CaSource, backend: &Backend, now: Timestamp) -> Result<Refe
             "the state file holds the records of another CA (\"{other}\")"
         ));
     }
-    if backend.shared() {
-        // The records are rows, shared by every instance.
-        db.put_meta(&[(keys::CA_CERT, &cert_der)])?;
-        return Ok(ca);
+    // The records are rows (records.rs); a state file of an earlier
+    // version keeps them as one blob, moved into the rows once.
+    if let Backend::Sqlite(sqlite) = backend
+        && let Some(state) = db.get_meta(keys::CA_STATE)?
+    {
+        LocalRecords::new(Arc::clone(sqlite)).import_legacy(&ca, &state)?;
     }
-    if let Some(state) = db.get_meta(keys::CA_STATE)? {
-        ca.import_state(&state)
-            .map_err(|e| format!("cannot restore the CA records: {e}"))?;
-    }
-    db.put_meta(&[
-        (keys::CA_CERT, &cert_der),
-        (keys::CA_STATE, &ca.export_state()),
-    ])?;
+    db.put_meta(&[(keys::CA_CERT, &cert_der)])?;
     Ok(ca)
 }
 
@@ -1492,13 +1487,13 @@ mod tests {
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("\"CN=Orphan\" was issued but never delivered"));
         let revoked = |c: &Certificate| {
-            policy
-                .ca
-                .is_revoked(c.tbs_certificate().serial_number().as_bytes())
+            records
+                .is_revoked(&policy.ca, c.tbs_certificate().serial_number().as_bytes())
+                .map_err(|e| e.to_string())
         };
-        assert!(revoked(&orphan));
+        assert!(revoked(&orphan)?);
         for c in [&held, &confirmed, &recent] {
-            assert!(!revoked(c), "{}", c.tbs_certificate().subject());
+            assert!(!revoked(c)?, "{}", c.tbs_certificate().subject());
         }
         // settled: not found again
         assert!(policy.withdraw_undelivered(before, now).is_empty());

@@ -62,12 +62,6 @@ impl Backend {
         }
     }
 
-    /// Whether the CA's records are rows shared by several instances
-    /// (rather than a blob restored into this instance's CA).
-    pub(crate) fn shared(&self) -> bool {
-        matches!(self, Self::Postgres(_))
-    }
-
     /// Run `f` so that no other instance sets up its CA meanwhile.
     pub(crate) fn with_setup_lock<T>(
         &self,

@@ -47,7 +47,7 @@ use postgres::{Client, NoTls};
 use x509_cert::Certificate;
 
 use super::policy::normalize;
-use super::records::{CaRecords, Meta, RecordError};
+use super::records::{CaRecords, Meta, RecordError, SERIAL_ATTEMPTS, check_reason, whole_seconds};
 use super::state::Expired;
 
 /// The migrations shipped with this version, in order: (version, name, SQL).
@@ -75,8 +75,6 @@ const MIGRATION_LOCK: i64 = 0x636d_702d_6d69_6772;
 const SETUP_LOCK: i64 = 0x636d_702d_6361_2d73;
 /// Most open transactions held at once; new ones are refused beyond it.
 const MAX_OPEN_TRANSACTIONS: i64 = 100_000;
-/// How often to try a fresh serial number when one is taken.
-const SERIAL_ATTEMPTS: usize = 16;
 /// How long to wait for a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -377,14 +375,6 @@ impl PgRecords {
     }
 }
 
-/// A CRLReason code a base CRL may carry (RFC 5280 section 5.3.1).
-fn check_reason(reason: Option<u8>) -> Result<(), CaError> {
-    match reason {
-        Some(code @ (7 | 8 | 11..)) => Err(CaError::InvalidReason(code)),
-        _ => Ok(()),
-    }
-}
-
 impl CaRecords for PgRecords {
     fn issue(
         &mut self,
@@ -449,10 +439,7 @@ impl CaRecords for PgRecords {
     ) -> Result<(), RecordError> {
         check_reason(reason)?;
         let serial = normalize(serial);
-        // CRLs keep whole seconds.
-        let at = i64::try_from(now.unix_secs())
-            .unwrap_or(i64::MAX / 1000)
-            .saturating_mul(1000);
+        let at = whole_seconds(now);
         let code = reason.map(i16::from);
         let inserted = self.with(|c| {
             c.execute(

@@ -21,7 +21,8 @@ const MAX_OPEN_TRANSACTIONS: i64 = 100_000;
 pub(crate) mod keys {
     /// DER of the issuing CA certificate the saved records belong to.
     pub(crate) const CA_CERT: &str = "ca_cert";
-    /// `ReferenceCa::export_state` bytes.
+    /// `ReferenceCa::export_state` bytes: the records as earlier versions
+    /// kept them, moved into the `issued` and `revoked` tables on start.
     pub(crate) const CA_STATE: &str = "ca_state";
     /// Demo hierarchy: the issuing CA key (PKCS#8 DER).
     pub(crate) const DEMO_KEY: &str = "demo_ca_key";
@@ -42,14 +43,20 @@ CREATE TABLE IF NOT EXISTS transactions (
     expires INTEGER NOT NULL -- milliseconds since the epoch
 );
 CREATE INDEX IF NOT EXISTS transactions_expires ON transactions (expires);
--- Certificates issued but neither confirmed nor revoked yet (see
--- Db::undelivered): a row is added with the CA state that records the
--- certificate, in one SQLite transaction, and removed on confirmation or
--- revocation.
-CREATE TABLE IF NOT EXISTS unconfirmed (
-    serial      BLOB PRIMARY KEY,   -- big-endian, no leading zero bytes
-    certificate BLOB NOT NULL,      -- DER
-    issued_at   INTEGER NOT NULL    -- milliseconds since the epoch
+-- The reference CA's records, one row per certificate and revocation
+-- (records.rs, LocalRecords), so that recording a certificate costs the
+-- same however many came before it.
+CREATE TABLE IF NOT EXISTS issued (
+    serial       BLOB PRIMARY KEY,    -- big-endian, no leading zero bytes
+    certificate  BLOB NOT NULL,       -- DER
+    issued_at    INTEGER NOT NULL,    -- milliseconds since the epoch
+    confirmed_at INTEGER,             -- certConf or implicit confirmation
+    unconfirmed  INTEGER NOT NULL     -- 1 while the certificate awaits confirmation
+);
+CREATE TABLE IF NOT EXISTS revoked (
+    serial     BLOB PRIMARY KEY REFERENCES issued (serial),
+    revoked_at INTEGER NOT NULL,      -- milliseconds since the epoch, whole seconds
+    reason     INTEGER                -- CRLReason code
 );
 ";
 
@@ -61,7 +68,7 @@ pub(crate) struct Db {
 }
 
 /// Milliseconds since the epoch as SQLite's INTEGER.
-fn secs(t: Timestamp) -> i64 {
+pub(crate) fn secs(t: Timestamp) -> i64 {
     i64::try_from(t.unix_millis()).unwrap_or(i64::MAX)
 }
 
@@ -131,66 +138,6 @@ impl Db {
             .map_err(|e| format!("writing state ({key}): {e}"))?;
         }
         tx.commit().map_err(|e| format!("writing state: {e}"))
-    }
-
-    /// Save the CA state `state` (of the CA certificate `ca_cert`) that
-    /// records the new certificate `cert` (DER, `serial` normalized), and
-    /// note `cert` as unconfirmed, in one SQLite transaction.
-    pub(crate) fn save_issued(
-        &self,
-        ca_cert: &[u8],
-        state: &[u8],
-        serial: &[u8],
-        cert: &[u8],
-        now: Timestamp,
-    ) -> Result<(), String> {
-        let mut conn = self.lock()?;
-        let tx = conn
-            .transaction()
-            .map_err(|e| format!("writing state: {e}"))?;
-        for (key, value) in [(keys::CA_CERT, ca_cert), (keys::CA_STATE, state)] {
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, value],
-            )
-            .map_err(|e| format!("writing state ({key}): {e}"))?;
-        }
-        tx.execute(
-            "INSERT INTO unconfirmed (serial, certificate, issued_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (serial) DO NOTHING",
-            params![serial, cert, secs(now)],
-        )
-        .map_err(|e| format!("writing state: {e}"))?;
-        tx.commit().map_err(|e| format!("writing state: {e}"))
-    }
-
-    /// The certificate with `serial` was confirmed or revoked.
-    pub(crate) fn settled(&self, serial: &[u8]) -> Result<(), String> {
-        self.lock()?
-            .execute("DELETE FROM unconfirmed WHERE serial = ?1", [serial])
-            .map_err(|e| format!("writing state: {e}"))?;
-        Ok(())
-    }
-
-    /// The certificates (DER) issued before `before`, neither confirmed nor
-    /// revoked, that no transaction holds: issued, but the transaction
-    /// that was to deliver them was never updated (a crash in between).
-    pub(crate) fn undelivered(&self, before: Timestamp) -> Result<Vec<Vec<u8>>, String> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare(
-                "SELECT certificate FROM unconfirmed u WHERE issued_at <= ?1
-                 AND NOT EXISTS (SELECT 1 FROM transactions t
-                                 WHERE instr(t.record, u.certificate) > 0)
-                 ORDER BY issued_at",
-            )
-            .map_err(|e| format!("looking for undelivered certificates: {e}"))?;
-        let rows = stmt
-            .query_map([secs(before)], |row| row.get(0))
-            .map_err(|e| format!("looking for undelivered certificates: {e}"))?;
-        rows.collect::<Result<Vec<Vec<u8>>, _>>()
-            .map_err(|e| format!("looking for undelivered certificates: {e}"))
     }
 
     /// Remove and return every transaction expired at `now`: (id, record).
