@@ -764,9 +764,7 @@ impl ClientTransaction {
             .and_then(|i| i.info_value.as_ref())
             .and_then(|v| v.decode_as::<der::asn1::GeneralizedTime>().ok())
             .map(|t| Timestamp::from_generalized_time(&t));
-        let mut pool = extra_certs.clone();
-        pool.extend(ca_pubs.iter().cloned());
-        let chain = crate::trust::issuer_chain(&cert, &pool);
+        let chain = crate::trust::issuer_chain_in(&cert, &[&extra_certs, &ca_pubs]);
         self.state = State::AwaitingConfirm {
             issued: Box::new(cert.clone()),
             cert_req_id,
@@ -1031,13 +1029,13 @@ impl ClientTransaction {
             .as_ref()
             .map(|n| n.as_bytes().to_vec())
             .unwrap_or_default();
-        let message = config.protector.protect(
+        let der = config.protector.protect_to_der(
             header,
             body,
             config.extra_certs.clone(),
             config.provider.as_ref(),
         )?;
-        self.outbox.push_back(crate::message::encode(&message)?);
+        self.outbox.push_back(der);
         Ok(())
     }
 }

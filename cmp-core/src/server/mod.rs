@@ -988,8 +988,8 @@ pub(crate) fn build_reply(
         ReplyProtection::Signature => cfg.signer.clone().unwrap_or(Protector::None),
         ReplyProtection::None => Protector::None,
     };
-    let msg = protector.protect(header, body, extra, cfg.provider.as_ref())?;
-    Ok((crate::message::encode(&msg)?, nonce))
+    let der = protector.protect_to_der(header, body, extra, cfg.provider.as_ref())?;
+    Ok((der, nonce))
 }
 
 /// An error reply for `e` (status rejection, the error's failure bit, its text).
