@@ -436,15 +436,21 @@ impl ClientTransaction {
 
     /// The caller's decision on the certificate of `CertificateIssued`.
     pub fn confirm(&mut self, decision: Confirmation, now: Timestamp) -> Result<ClientEvent> {
-        let State::AwaitingConfirm {
-            issued,
-            cert_req_id,
-            implicit,
-            deadline,
-        } = self.state.clone()
-        else {
-            return Err(Error::Usage("no certificate awaits confirmation"));
-        };
+        // Every path below sets the state again: take it rather than copy
+        // the certificate.
+        let (issued, cert_req_id, implicit, deadline) =
+            match core::mem::replace(&mut self.state, State::Failed) {
+                State::AwaitingConfirm {
+                    issued,
+                    cert_req_id,
+                    implicit,
+                    deadline,
+                } => (issued, cert_req_id, implicit, deadline),
+                other => {
+                    self.state = other;
+                    return Err(Error::Usage("no certificate awaits confirmation"));
+                }
+            };
         if deadline.is_some_and(|d| now > d) || self.deadline.is_some_and(|d| now >= d) {
             return self.fail(Error::Timeout);
         }

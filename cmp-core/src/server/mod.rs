@@ -768,9 +768,10 @@ impl Responder {
             }
         }
         check_recip_nonce(msg, &record)?;
+        // taken: the record is stored again below without it
         let issued = record
             .issued
-            .clone()
+            .take()
             .ok_or(Error::Store(String::from("issued certificate missing")))?;
         let [status] = statuses.as_slice() else {
             return Err(Error::BadRequest(
