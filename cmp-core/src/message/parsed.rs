@@ -42,7 +42,12 @@ impl ParsedMessage {
         check_nesting(&message, limits.max_nesting_depth, 0)?;
         check_certificate_counts(&message, limits.max_certificates)?;
         let (header, body) = header_and_body_tlv(bytes).map_err(Error::Decode)?;
-        Self::with_parts(message, bytes, header, body)
+        let (bytes, split) = der_and_protected_part(bytes, header, body)?;
+        Ok(Self {
+            message,
+            bytes,
+            split,
+        })
     }
 
     /// Wrap a message we built (its ProtectedPart is re-encoded).
@@ -50,37 +55,11 @@ impl ParsedMessage {
         let der = super::encode(&message)?;
         let header = message.header.to_der().map_err(Error::Encode)?;
         let body = message.body.to_der().map_err(Error::Encode)?;
-        Self::with_parts(message, &der, &header, &body)
-    }
-
-    /// `message` with its DER and the DER of its header and body.
-    fn with_parts(message: PkiMessage, der: &[u8], header: &[u8], body: &[u8]) -> Result<Self> {
-        let len = header
-            .len()
-            .checked_add(body.len())
-            .ok_or(Error::Usage("message too large"))?;
-        let part_header = der::Header::new(
-            der::Tag::Sequence,
-            der::Length::try_from(len).map_err(Error::Encode)?,
-        );
-        let part_header_len = usize::try_from(part_header.encoded_len().map_err(Error::Encode)?)
-            .map_err(Error::Encode)?;
-        let total = der
-            .len()
-            .checked_add(part_header_len)
-            .and_then(|n| n.checked_add(len))
-            .ok_or(Error::Usage("message too large"))?;
-        let mut bytes = Vec::with_capacity(total);
-        bytes.extend_from_slice(der);
-        part_header
-            .encode_to_vec(&mut bytes)
-            .map_err(Error::Encode)?;
-        bytes.extend_from_slice(header);
-        bytes.extend_from_slice(body);
+        let (bytes, split) = der_and_protected_part(&der, &header, &body)?;
         Ok(Self {
             message,
             bytes,
-            split: der.len(),
+            split,
         })
     }
 
@@ -205,6 +184,35 @@ impl ParsedMessage {
     pub fn implicit_confirm(&self) -> bool {
         self.has_general_info(oid::IT_IMPLICIT_CONFIRM)
     }
+}
+
+/// One buffer holding `der` followed by the DER of the ProtectedPart of
+/// `header` and `body` (their TLVs), and where the ProtectedPart starts.
+/// (The message is not passed along: each move of it copies 2 KB.)
+fn der_and_protected_part(der: &[u8], header: &[u8], body: &[u8]) -> Result<(Vec<u8>, usize)> {
+    let len = header
+        .len()
+        .checked_add(body.len())
+        .ok_or(Error::Usage("message too large"))?;
+    let part_header = der::Header::new(
+        der::Tag::Sequence,
+        der::Length::try_from(len).map_err(Error::Encode)?,
+    );
+    let part_header_len = usize::try_from(part_header.encoded_len().map_err(Error::Encode)?)
+        .map_err(Error::Encode)?;
+    let total = der
+        .len()
+        .checked_add(part_header_len)
+        .and_then(|n| n.checked_add(len))
+        .ok_or(Error::Usage("message too large"))?;
+    let mut bytes = Vec::with_capacity(total);
+    bytes.extend_from_slice(der);
+    part_header
+        .encode_to_vec(&mut bytes)
+        .map_err(Error::Encode)?;
+    bytes.extend_from_slice(header);
+    bytes.extend_from_slice(body);
+    Ok((bytes, der.len()))
 }
 
 /// The header of a PKIMessage whose whole does not decode (a corrupt or
