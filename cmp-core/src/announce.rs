@@ -425,13 +425,12 @@ impl AnnouncementBuilder {
             .sender(sender)
             .recipient(recipient)
             .build(self.provider.as_ref(), now)?;
-        let msg = self.protector.protect(
+        self.protector.protect_to_der(
             header,
             body,
             self.extra_certs.clone(),
             self.provider.as_ref(),
-        )?;
-        crate::message::encode(&msg)
+        )
     }
 }
 

@@ -11,7 +11,7 @@ use x509_cert::name::Name;
 use crate::asn1::{PkiBody, PkiMessage, ProofOfPossession};
 use crate::crypto::CryptoProvider;
 use crate::error::{Error, Result};
-use crate::message::{HeaderBuilder, ParsedMessage, encode};
+use crate::message::{HeaderBuilder, ParsedMessage};
 use crate::pop;
 use crate::protection::Protector;
 use crate::time::Timestamp;
@@ -59,7 +59,7 @@ pub fn forward_request(
         }
     }
     let extra = original.extra_certs.clone().unwrap_or_default();
-    encode(&ra.protect(header, body, extra, provider)?)
+    ra.protect_to_der(header, body, extra, provider)
 }
 
 /// Wrap messages in a `nested` message protected by the RA: one message for
@@ -83,7 +83,7 @@ pub fn nest(
         builder = builder.recipient_name(r);
     }
     let header = builder.build(provider, now)?;
-    encode(&ra.protect(header, PkiBody::Nested(messages), Vec::new(), provider)?)
+    ra.protect_to_der(header, PkiBody::Nested(messages), Vec::new(), provider)
 }
 
 /// The messages inside a `nested` message.

@@ -627,6 +627,12 @@ pub fn validate_chain_with_known(
 /// and including a self-issued root if the pool has one (at most 8 deep).
 /// Names only: nothing is verified (see [`validate_chain`] for that).
 pub fn issuer_chain(cert: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
+    issuer_chain_in(cert, &[pool])
+}
+
+/// [`issuer_chain`] over several pools searched in order, as if they were
+/// one (without copying them into one).
+pub(crate) fn issuer_chain_in(cert: &Certificate, pools: &[&[Certificate]]) -> Vec<Certificate> {
     let mut chain: Vec<Certificate> = Vec::new();
     let mut current = cert;
     for _ in 0..8 {
@@ -634,8 +640,9 @@ pub fn issuer_chain(cert: &Certificate, pool: &[Certificate]) -> Vec<Certificate
         if tbs.issuer() == tbs.subject() {
             break;
         }
-        let Some(issuer) = pool
+        let Some(issuer) = pools
             .iter()
+            .flat_map(|pool| pool.iter())
             .find(|c| c.tbs_certificate().subject() == tbs.issuer())
         else {
             break;

@@ -436,15 +436,21 @@ impl ClientTransaction {
 
     /// The caller's decision on the certificate of `CertificateIssued`.
     pub fn confirm(&mut self, decision: Confirmation, now: Timestamp) -> Result<ClientEvent> {
-        let State::AwaitingConfirm {
-            issued,
-            cert_req_id,
-            implicit,
-            deadline,
-        } = self.state.clone()
-        else {
-            return Err(Error::Usage("no certificate awaits confirmation"));
-        };
+        // Every path below sets the state again: take it rather than copy
+        // the certificate.
+        let (issued, cert_req_id, implicit, deadline) =
+            match core::mem::replace(&mut self.state, State::Failed) {
+                State::AwaitingConfirm {
+                    issued,
+                    cert_req_id,
+                    implicit,
+                    deadline,
+                } => (issued, cert_req_id, implicit, deadline),
+                other => {
+                    self.state = other;
+                    return Err(Error::Usage("no certificate awaits confirmation"));
+                }
+            };
         if deadline.is_some_and(|d| now > d) || self.deadline.is_some_and(|d| now >= d) {
             return self.fail(Error::Timeout);
         }
@@ -519,10 +525,8 @@ impl ClientTransaction {
             }
             (
                 Expect::Initial | Expect::Poll,
-                PkiBody::Ip(rep) | PkiBody::Cp(rep) | PkiBody::Kup(rep) | PkiBody::Ccp(rep),
-            ) if self.expected_response() == Some(body_type) => {
-                self.handle_cert_rep(&msg, rep, now)
-            }
+                PkiBody::Ip(_) | PkiBody::Cp(_) | PkiBody::Kup(_) | PkiBody::Ccp(_),
+            ) if self.expected_response() == Some(body_type) => self.handle_cert_rep(msg, now),
             (Expect::Initial, PkiBody::Popdecc(challenges)) if self.challenge_key.is_some() => {
                 self.answer_challenges(&msg, challenges, now)
             }
@@ -670,43 +674,60 @@ impl ClientTransaction {
         verify::check_message_time(msg, now, self.config.max_time_skew)
     }
 
-    fn handle_cert_rep(
-        &mut self,
-        msg: &ParsedMessage,
-        rep: &CertRepMessage,
-        now: Timestamp,
-    ) -> Result<ClientEvent> {
-        let response = match self.kind {
+    /// An ip, cp, kup or ccp. The message is taken: the certificates it
+    /// carries move into the event instead of being copied.
+    fn handle_cert_rep(&mut self, msg: ParsedMessage, now: Timestamp) -> Result<ClientEvent> {
+        let body_type = msg.body_type();
+        let implicit = self.config.implicit_confirm && msg.implicit_confirm();
+        let confirm_deadline = msg
+            .general_info()
+            .iter()
+            .find(|i| i.info_type == oid::IT_CONFIRM_WAIT_TIME)
+            .and_then(|i| i.info_value.as_ref())
+            .and_then(|v| v.decode_as::<der::asn1::GeneralizedTime>().ok())
+            .map(|t| Timestamp::from_generalized_time(&t));
+        let message = msg.into_message();
+        let (PkiBody::Ip(rep) | PkiBody::Cp(rep) | PkiBody::Kup(rep) | PkiBody::Ccp(rep)) =
+            message.body
+        else {
+            return Err(Error::UnexpectedBody {
+                got: body_type.name(),
+            });
+        };
+        let extra_certs = message.extra_certs.unwrap_or_default();
+        let CertRepMessage { ca_pubs, response } = rep;
+        let index = match self.kind {
             // p10cr answers carry certReqId -1 (RFC 9483) or 0 (some CAs)
-            TransactionKind::P10cr => rep.response.first(),
-            _ => rep
-                .response
+            TransactionKind::P10cr => (!response.is_empty()).then_some(0),
+            _ => response
                 .iter()
-                .find(|r| r.cert_req_id == self.cert_req_id),
+                .position(|r| r.cert_req_id == self.cert_req_id),
         }
         .ok_or(Error::BadCertId)?;
-        let status = response.status.clone();
+        let response = response.into_iter().nth(index).ok_or(Error::BadCertId)?;
+        let status = response.status;
         if status.status == PkiStatus::Waiting {
             return self.poll_now(now);
         }
         if !status.status.is_success() {
-            return Err(Error::Peer(PeerFailure::from_status(
-                msg.body_type(),
-                status,
-            )));
+            return Err(Error::Peer(PeerFailure::from_status(body_type, status)));
         }
-        let cert = match response
-            .certified_key_pair
-            .as_ref()
-            .map(|c| &c.cert_or_enc_cert)
-        {
-            Some(CertOrEncCert::Certificate(c)) => c.clone(),
+        let (cert_or_enc_cert, delivered) = match response.certified_key_pair {
+            Some(CertifiedKeyPair {
+                cert_or_enc_cert,
+                private_key,
+                ..
+            }) => (Some(cert_or_enc_cert), private_key),
+            None => (None, None),
+        };
+        let cert = match cert_or_enc_cert {
+            Some(CertOrEncCert::Certificate(c)) => c,
             Some(CertOrEncCert::EncryptedCert(crate::asn1::EncryptedKey::EnvelopedData(env))) => {
                 let key = self.decryption_key.as_ref().ok_or(Error::IncorrectData(
                     "an encrypted certificate we did not ask for",
                 ))?;
                 crate::pop_kem::decrypt_certificate(
-                    env,
+                    &env,
                     key.as_ref(),
                     self.config.provider.as_ref(),
                 )?
@@ -723,13 +744,11 @@ impl ClientTransaction {
             }
         };
         let cert_req_id = response.cert_req_id;
-        let implicit = self.config.implicit_confirm && msg.implicit_confirm();
-        let ca_pubs = rep.ca_pubs.clone().unwrap_or_default();
-        let extra_certs = msg.extra_certs().to_vec();
+        let ca_pubs = ca_pubs.unwrap_or_default();
 
         let mut private_key = None;
         let checked = self.check_issued(&cert).and_then(|()| {
-            private_key = self.delivered_key(response.certified_key_pair.as_ref(), &cert, now)?;
+            private_key = self.delivered_key(delivered.as_ref(), &cert, now)?;
             Ok(())
         });
         if let Err(e) = checked {
@@ -757,16 +776,7 @@ impl ClientTransaction {
             return Ok(ClientEvent::Continue);
         }
 
-        let confirm_deadline = msg
-            .general_info()
-            .iter()
-            .find(|i| i.info_type == oid::IT_CONFIRM_WAIT_TIME)
-            .and_then(|i| i.info_value.as_ref())
-            .and_then(|v| v.decode_as::<der::asn1::GeneralizedTime>().ok())
-            .map(|t| Timestamp::from_generalized_time(&t));
-        let mut pool = extra_certs.clone();
-        pool.extend(ca_pubs.iter().cloned());
-        let chain = crate::trust::issuer_chain(&cert, &pool);
+        let chain = crate::trust::issuer_chain_in(&cert, &[&extra_certs, &ca_pubs]);
         self.state = State::AwaitingConfirm {
             issued: Box::new(cert.clone()),
             cert_req_id,
@@ -787,11 +797,10 @@ impl ClientTransaction {
     /// Central key generation: decrypt, verify and check the delivered key.
     fn delivered_key(
         &self,
-        pair: Option<&CertifiedKeyPair>,
+        delivered: Option<&EncryptedKey>,
         cert: &Certificate,
         now: Timestamp,
     ) -> Result<Option<PrivateKeyDer>> {
-        let delivered = pair.and_then(|p| p.private_key.as_ref());
         match (&self.key_opener, delivered) {
             (None, None) => Ok(None),
             (None, Some(_)) => Err(Error::IncorrectData(
@@ -1031,13 +1040,13 @@ impl ClientTransaction {
             .as_ref()
             .map(|n| n.as_bytes().to_vec())
             .unwrap_or_default();
-        let message = config.protector.protect(
+        let der = config.protector.protect_to_der(
             header,
             body,
             config.extra_certs.clone(),
             config.provider.as_ref(),
         )?;
-        self.outbox.push_back(crate::message::encode(&message)?);
+        self.outbox.push_back(der);
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use der::asn1::ObjectIdentifier;
-use der::{Decode, Reader, SliceReader};
+use der::{Decode, Encode, Reader, SliceReader};
 
 use crate::asn1::{BodyType, InfoTypeAndValue, PkiBody, PkiHeader, PkiMessage, oid};
 use crate::error::{Error, Result};
@@ -11,16 +11,17 @@ use crate::limits::Limits;
 use crate::time::Timestamp;
 use x509_cert::Certificate;
 
-use super::protected_part_der;
-
 /// A PKIMessage as received: the decoded value, its DER, and the DER of its
 /// `ProtectedPart` taken from the received bytes (so protection is verified
 /// over exactly what the peer protected).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedMessage {
     message: PkiMessage,
-    der: Vec<u8>,
-    protected_part: Vec<u8>,
+    /// The message's DER followed by the DER of its ProtectedPart, in one
+    /// allocation.
+    bytes: Vec<u8>,
+    /// Where the ProtectedPart starts in `bytes`.
+    split: usize,
 }
 
 impl ParsedMessage {
@@ -37,32 +38,28 @@ impl ParsedMessage {
         // spelled out, or skipped context-specific fields) and re-encoding
         // then differs. Accept only canonical DER: nothing the peer sent is
         // silently dropped or changed.
-        if super::encode(&message)? != bytes {
-            return Err(Error::Decode(der::Error::from(
-                der::ErrorKind::Noncanonical {
-                    tag: der::Tag::Sequence,
-                },
-            )));
-        }
+        super::canonical::check(&message, bytes)?;
         check_nesting(&message, limits.max_nesting_depth, 0)?;
         check_certificate_counts(&message, limits.max_certificates)?;
         let (header, body) = header_and_body_tlv(bytes).map_err(Error::Decode)?;
-        let protected_part = protected_part_der(header, body)?;
+        let (bytes, split) = der_and_protected_part(bytes, header, body)?;
         Ok(Self {
             message,
-            der: bytes.to_vec(),
-            protected_part,
+            bytes,
+            split,
         })
     }
 
     /// Wrap a message we built (its ProtectedPart is re-encoded).
     pub fn from_message(message: PkiMessage) -> Result<Self> {
         let der = super::encode(&message)?;
-        let protected_part = super::encode_protected_part(&message.header, &message.body)?;
+        let header = message.header.to_der().map_err(Error::Encode)?;
+        let body = message.body.to_der().map_err(Error::Encode)?;
+        let (bytes, split) = der_and_protected_part(&der, &header, &body)?;
         Ok(Self {
             message,
-            der,
-            protected_part,
+            bytes,
+            split,
         })
     }
 
@@ -78,12 +75,12 @@ impl ParsedMessage {
 
     /// The message's DER.
     pub fn der(&self) -> &[u8] {
-        &self.der
+        self.bytes.get(..self.split).unwrap_or_default()
     }
 
     /// DER of the ProtectedPart (header and body) the protection covers.
     pub fn protected_part(&self) -> &[u8] {
-        &self.protected_part
+        self.bytes.get(self.split..).unwrap_or_default()
     }
 
     /// The header.
@@ -187,6 +184,35 @@ impl ParsedMessage {
     pub fn implicit_confirm(&self) -> bool {
         self.has_general_info(oid::IT_IMPLICIT_CONFIRM)
     }
+}
+
+/// One buffer holding `der` followed by the DER of the ProtectedPart of
+/// `header` and `body` (their TLVs), and where the ProtectedPart starts.
+/// (The message is not passed along: each move of it copies 2 KB.)
+fn der_and_protected_part(der: &[u8], header: &[u8], body: &[u8]) -> Result<(Vec<u8>, usize)> {
+    let len = header
+        .len()
+        .checked_add(body.len())
+        .ok_or(Error::Usage("message too large"))?;
+    let part_header = der::Header::new(
+        der::Tag::Sequence,
+        der::Length::try_from(len).map_err(Error::Encode)?,
+    );
+    let part_header_len = usize::try_from(part_header.encoded_len().map_err(Error::Encode)?)
+        .map_err(Error::Encode)?;
+    let total = der
+        .len()
+        .checked_add(part_header_len)
+        .and_then(|n| n.checked_add(len))
+        .ok_or(Error::Usage("message too large"))?;
+    let mut bytes = Vec::with_capacity(total);
+    bytes.extend_from_slice(der);
+    part_header
+        .encode_to_vec(&mut bytes)
+        .map_err(Error::Encode)?;
+    bytes.extend_from_slice(header);
+    bytes.extend_from_slice(body);
+    Ok((bytes, der.len()))
 }
 
 /// The header of a PKIMessage whose whole does not decode (a corrupt or

@@ -4,7 +4,6 @@
 use alloc::vec::Vec;
 
 use der::asn1::{Any, OctetString};
-use der::{Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
 
 use crate::alg;
@@ -133,26 +132,25 @@ impl MacScheme {
     }
 }
 
-fn with_params<T: Encode>(
+fn with_params<T: der::EncodeValue + der::Tagged>(
     oid: der::asn1::ObjectIdentifier,
     params: &T,
 ) -> Result<AlgorithmIdentifierOwned> {
-    let der = params.to_der().map_err(Error::Encode)?;
-    let any = Any::from_der(&der).map_err(Error::Encode)?;
+    let any = Any::encode_from(params).map_err(Error::Encode)?;
     Ok(AlgorithmIdentifierOwned {
         oid,
         parameters: Some(any),
     })
 }
 
-fn params_of<T: for<'a> Decode<'a, Error = der::Error>>(
+/// The parameters of `alg` decoded as `T`, straight from the held value.
+fn params_of<T: for<'a> der::Choice<'a> + for<'a> der::DecodeValue<'a, Error = der::Error>>(
     alg: &AlgorithmIdentifierOwned,
 ) -> Result<T> {
     let any = alg.parameters.as_ref().ok_or_else(|| {
         Error::UnsupportedAlgorithm(alloc::format!("{} without parameters", alg.oid))
     })?;
-    let der = any.to_der().map_err(Error::Decode)?;
-    T::from_der(&der).map_err(Error::Decode)
+    any.decode_as::<T>().map_err(Error::Decode)
 }
 
 fn check_iterations(count: u64, max: u64, min: u64) -> Result<()> {

@@ -116,12 +116,46 @@ impl Protector {
     /// chain first in extraCerts, followed by `extra_certs`.
     pub fn protect(
         &self,
-        mut header: PkiHeader,
+        header: PkiHeader,
         body: PkiBody,
         extra_certs: Vec<Certificate>,
         provider: &dyn CryptoProvider,
     ) -> Result<PkiMessage> {
+        self.protect_with_part(header, body, extra_certs, provider)
+            .map(|(message, _)| message)
+    }
+
+    /// [`Self::protect`], returning the message's DER. The header and body
+    /// are encoded once: the ProtectedPart encoded for the protection is
+    /// reused for the message.
+    pub fn protect_to_der(
+        &self,
+        header: PkiHeader,
+        body: PkiBody,
+        extra_certs: Vec<Certificate>,
+        provider: &dyn CryptoProvider,
+    ) -> Result<Vec<u8>> {
+        match self.protect_with_part(header, body, extra_certs, provider)? {
+            (message, Some(part)) => crate::message::message_der_from_protected_part(
+                &part,
+                message.protection.as_ref(),
+                message.extra_certs.as_ref(),
+            ),
+            (message, None) => crate::message::encode(&message),
+        }
+    }
+
+    /// The protected message and, when protection was computed, the DER of
+    /// its ProtectedPart.
+    fn protect_with_part(
+        &self,
+        mut header: PkiHeader,
+        body: PkiBody,
+        extra_certs: Vec<Certificate>,
+        provider: &dyn CryptoProvider,
+    ) -> Result<(PkiMessage, Option<Vec<u8>>)> {
         let mut certs = Vec::new();
+        let mut part = None;
         let protection = match self {
             Self::None => None,
             Self::Mac {
@@ -155,6 +189,7 @@ impl Protector {
                         ..Limits::DEFAULT
                     },
                 )?;
+                part = Some(data);
                 Some(value)
             }
             Self::Signature { key, cert, chain } => {
@@ -165,7 +200,9 @@ impl Protector {
                 let data = encode_protected_part(&header, &body)?;
                 certs.push(cert.clone());
                 certs.extend(chain.iter().cloned());
-                Some(key.sign(&data)?)
+                let signature = key.sign(&data)?;
+                part = Some(data);
+                Some(signature)
             }
         };
         for c in extra_certs {
@@ -177,12 +214,13 @@ impl Protector {
             .map(|p| BitString::from_bytes(&p))
             .transpose()
             .map_err(Error::Encode)?;
-        Ok(PkiMessage {
+        let message = PkiMessage {
             header,
             body,
             protection,
             extra_certs: if certs.is_empty() { None } else { Some(certs) },
-        })
+        };
+        Ok((message, part))
     }
 }
 

@@ -794,9 +794,10 @@ impl Responder {
             }
         }
         check_recip_nonce(msg, &record)?;
+        // taken: the record is stored again below without it
         let issued = record
             .issued
-            .clone()
+            .take()
             .ok_or(Error::Store(String::from("issued certificate missing")))?;
         let [status] = statuses.as_slice() else {
             return Err(Error::BadRequest(
@@ -1014,8 +1015,8 @@ pub(crate) fn build_reply(
         ReplyProtection::Signature => cfg.signer.clone().unwrap_or(Protector::None),
         ReplyProtection::None => Protector::None,
     };
-    let msg = protector.protect(header, body, extra, cfg.provider.as_ref())?;
-    Ok((crate::message::encode(&msg)?, nonce))
+    let der = protector.protect_to_der(header, body, extra, cfg.provider.as_ref())?;
+    Ok((der, nonce))
 }
 
 /// An error reply for `e` (status rejection, the error's failure bit, its text).
