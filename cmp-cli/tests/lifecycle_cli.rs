@@ -663,8 +663,15 @@ fn spool_answers_garbage_with_an_error_and_sets_oversized_files_aside() {
     let tmp = tempfile::tempdir().unwrap();
     let spool = tmp.path();
     let server = Server::start(&["--spool", &p(spool)]);
-    std::fs::write(spool.join("junk-01.req.der"), b"not a PKIMessage").unwrap();
-    std::fs::write(spool.join("huge-01.req.der"), vec![0x30u8; (1 << 20) + 1]).unwrap();
+    // written as the file exchange asks: to a hidden name, then renamed, so
+    // the server never reads half a file
+    let put = |name: &str, bytes: &[u8]| {
+        let tmp = spool.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, bytes).unwrap();
+        std::fs::rename(&tmp, spool.join(name)).unwrap();
+    };
+    put("junk-01.req.der", b"not a PKIMessage");
+    put("huge-01.req.der", &vec![0x30u8; (1 << 20) + 1]);
     // not a request: ignored
     std::fs::write(spool.join("notes.txt"), b"hello").unwrap();
 
