@@ -42,12 +42,12 @@ use std::time::Duration;
 use cmp_core::server::TransactionStore;
 use cmp_core::{Error, Timestamp};
 use cmp_crypto_rustcrypto::{CaError, IssueRequest, ReferenceCa, Revocation};
-use der::{Decode, Encode};
+use der::Decode;
 use postgres::{Client, NoTls};
 use x509_cert::Certificate;
 
 use super::policy::normalize;
-use super::records::{CaRecords, Meta, RecordError, SERIAL_ATTEMPTS, check_reason, whole_seconds};
+use super::records::{CaRecords, Meta, RecordError, check_reason, issue_unique, whole_seconds};
 use super::state::Expired;
 
 /// The migrations shipped with this version, in order: (version, name, SQL).
@@ -382,11 +382,7 @@ impl CaRecords for PgRecords {
         req: &IssueRequest,
         now: Timestamp,
     ) -> Result<Certificate, RecordError> {
-        for _ in 0..SERIAL_ATTEMPTS {
-            let cert = ca.issue_unrecorded(req, now)?;
-            let serial = normalize(cert.tbs_certificate().serial_number().as_bytes());
-            let der = cert.to_der().map_err(CaError::Encoding)?;
-            let subject = cert.tbs_certificate().subject().to_string();
+        issue_unique(ca, req, now, |serial, der, subject| {
             let inserted = self.with(|c| {
                 c.execute(
                     "INSERT INTO cmp_issued (serial, certificate, subject, issued_at, unconfirmed)
@@ -394,13 +390,8 @@ impl CaRecords for PgRecords {
                     &[&serial, &der, &subject, &millis(now)],
                 )
             })?;
-            if inserted == 1 {
-                return Ok(cert);
-            }
-        }
-        Err(RecordError::Store(String::from(
-            "no unused serial number found",
-        )))
+            Ok(inserted == 1)
+        })
     }
 
     fn find(&self, _ca: &ReferenceCa, serial: &[u8]) -> Result<Option<Certificate>, RecordError> {

@@ -108,7 +108,31 @@ pub(crate) trait CaRecords: Send + fmt::Debug {
 
 /// How often to draw a new random serial number when the drawn one is
 /// taken (with 126 random bits, a second attempt is already improbable).
-pub(crate) const SERIAL_ATTEMPTS: usize = 16;
+const SERIAL_ATTEMPTS: usize = 16;
+
+/// Issue a certificate for `req` under a serial number nobody else holds:
+/// `claim(serial, der, subject)` records the new certificate (`serial`
+/// normalized, `der` its encoding, `subject` its RFC 4514 subject) and says
+/// whether the serial number was free; a taken one is drawn again.
+pub(crate) fn issue_unique(
+    ca: &mut ReferenceCa,
+    req: &IssueRequest,
+    now: Timestamp,
+    mut claim: impl FnMut(&[u8], &[u8], &str) -> Result<bool, RecordError>,
+) -> Result<Certificate, RecordError> {
+    for _ in 0..SERIAL_ATTEMPTS {
+        let cert = ca.issue_unrecorded(req, now)?;
+        let serial = normalize(cert.tbs_certificate().serial_number().as_bytes());
+        let der = cert.to_der().map_err(CaError::Encoding)?;
+        let subject = cert.tbs_certificate().subject().to_string();
+        if claim(&serial, &der, &subject)? {
+            return Ok(cert);
+        }
+    }
+    Err(RecordError::Store(String::from(
+        "no unused serial number found",
+    )))
+}
 
 /// A CRLReason code a revocation may carry (RFC 5280 section 5.3.1: 7 is
 /// unused, removeFromCRL (8) only appears in delta CRLs, above 10 undefined).
@@ -224,10 +248,7 @@ impl CaRecords for LocalRecords {
         req: &IssueRequest,
         now: Timestamp,
     ) -> Result<Certificate, RecordError> {
-        for _ in 0..SERIAL_ATTEMPTS {
-            let cert = ca.issue_unrecorded(req, now)?;
-            let serial = normalize(cert.tbs_certificate().serial_number().as_bytes());
-            let der = cert.to_der().map_err(CaError::Encoding)?;
+        issue_unique(ca, req, now, |serial, der, _subject| {
             // Recorded as awaiting confirmation (see `undelivered`).
             let inserted = self.sql("recording a certificate", |c| {
                 c.execute(
@@ -236,13 +257,8 @@ impl CaRecords for LocalRecords {
                     params![serial, der, secs(now)],
                 )
             })?;
-            if inserted == 1 {
-                return Ok(cert);
-            }
-        }
-        Err(RecordError::Store(String::from(
-            "no unused serial number found",
-        )))
+            Ok(inserted == 1)
+        })
     }
 
     fn find(&self, _ca: &ReferenceCa, serial: &[u8]) -> Result<Option<Certificate>, RecordError> {
