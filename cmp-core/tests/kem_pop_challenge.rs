@@ -121,6 +121,34 @@ fn never_decide(_: PendingRequest, _: Timestamp) -> Reply {
     panic!("the application was asked before the popdecr")
 }
 
+/// A challenge-response ir for a new `alg` key, sent, and the responder's
+/// answer to it (the popdecc, asked of no application).
+struct Challenged {
+    s: Setup,
+    key: Arc<KemPrivateKey>,
+    tx: ClientTransaction,
+    ir: Vec<u8>,
+    popdecc: Reply,
+}
+
+fn challenged(alg: KemAlgorithm) -> Challenged {
+    let s = setup();
+    let key = Arc::new(KemPrivateKey::generate(alg).unwrap());
+    let mut tx =
+        ClientTransaction::start_ir(client(), request(EnrollKind::Ir, key.clone()), s.now).unwrap();
+    let ir = tx.poll_transmit().unwrap();
+    let popdecc = s
+        .responder
+        .handle_request_with(&ir, s.now, &mut never_decide);
+    Challenged {
+        s,
+        key,
+        tx,
+        ir,
+        popdecc,
+    }
+}
+
 fn challenges_of(bytes: &[u8]) -> (PkiMessage, Vec<Challenge>) {
     let msg = PkiMessage::from_der_bytes(bytes).unwrap();
     let PkiBody::Popdecc(c) = msg.body.clone() else {
@@ -247,14 +275,9 @@ fn cr_and_kur_are_challenged_too() {
 
 #[test]
 fn a_wrong_answer_is_bad_pop_and_ends_the_transaction() {
-    let s = setup();
-    let key = Arc::new(KemPrivateKey::generate(KemAlgorithm::MlKem512).unwrap());
-    let mut tx =
-        ClientTransaction::start_ir(client(), request(EnrollKind::Ir, key), s.now).unwrap();
-    let ir = tx.poll_transmit().unwrap();
-    let popdecc = s
-        .responder
-        .handle_request_with(&ir, s.now, &mut never_decide);
+    let Challenged {
+        s, mut tx, popdecc, ..
+    } = challenged(KemAlgorithm::MlKem512);
     assert_eq!(popdecc.error, None);
     assert_eq!(
         tx.handle_response(&popdecc.bytes, s.now).unwrap(),
@@ -299,14 +322,9 @@ fn a_wrong_answer_is_bad_pop_and_ends_the_transaction() {
 #[test]
 fn too_many_or_too_few_answers_are_bad_pop() {
     for count in [0usize, 2] {
-        let s = setup();
-        let key = Arc::new(KemPrivateKey::generate(KemAlgorithm::MlKem768).unwrap());
-        let mut tx =
-            ClientTransaction::start_ir(client(), request(EnrollKind::Ir, key), s.now).unwrap();
-        let ir = tx.poll_transmit().unwrap();
-        let popdecc = s
-            .responder
-            .handle_request_with(&ir, s.now, &mut never_decide);
+        let Challenged {
+            s, mut tx, popdecc, ..
+        } = challenged(KemAlgorithm::MlKem768);
         tx.handle_response(&popdecc.bytes, s.now).unwrap();
         let msg = PkiMessage::from_der_bytes(&tx.poll_transmit().unwrap()).unwrap();
         let PkiBody::Popdecr(answers) = msg.body.clone() else {
@@ -373,14 +391,13 @@ fn popdecr_outside_a_challenge_is_refused() {
 
 #[test]
 fn poll_req_and_cert_conf_wait_for_the_challenge() {
-    let s = setup();
-    let key = Arc::new(KemPrivateKey::generate(KemAlgorithm::MlKem768).unwrap());
-    let mut tx =
-        ClientTransaction::start_ir(client(), request(EnrollKind::Ir, key), s.now).unwrap();
-    let ir = tx.poll_transmit().unwrap();
-    let popdecc = s
-        .responder
-        .handle_request_with(&ir, s.now, &mut never_decide);
+    let Challenged {
+        s,
+        mut tx,
+        ir,
+        popdecc,
+        ..
+    } = challenged(KemAlgorithm::MlKem768);
     let (msg, _) = challenges_of(&popdecc.bytes);
     let ir_msg = PkiMessage::from_der_bytes(&ir).unwrap();
     for body in [
@@ -483,14 +500,13 @@ fn challenge_resp_for_a_signing_key_is_bad_pop() {
 fn client_result_for(
     f: impl Fn(&mut Vec<Challenge>, &dyn DecapsulationKey),
 ) -> (ClientTransaction, Result<ClientEvent, Error>) {
-    let s = setup();
-    let key = Arc::new(KemPrivateKey::generate(KemAlgorithm::MlKem768).unwrap());
-    let mut tx =
-        ClientTransaction::start_ir(client(), request(EnrollKind::Ir, key.clone()), s.now).unwrap();
-    let ir = tx.poll_transmit().unwrap();
-    let popdecc = s
-        .responder
-        .handle_request_with(&ir, s.now, &mut never_decide);
+    let Challenged {
+        s,
+        key,
+        mut tx,
+        popdecc,
+        ..
+    } = challenged(KemAlgorithm::MlKem768);
     let (msg, mut challenges) = challenges_of(&popdecc.bytes);
     f(&mut challenges, key.as_ref());
     let forged = reprotect(msg, PkiBody::Popdecc(challenges));
@@ -577,15 +593,10 @@ fn the_client_checks_the_witness_and_the_form_of_the_challenge() {
 
 #[test]
 fn a_client_that_asked_for_no_challenge_refuses_a_popdecc() {
-    let s = setup();
-    let key = Arc::new(KemPrivateKey::generate(KemAlgorithm::MlKem768).unwrap());
     // the popdecc of a challenge-response transaction ...
-    let mut challenged =
-        ClientTransaction::start_ir(client(), request(EnrollKind::Ir, key.clone()), s.now).unwrap();
-    let ir = challenged.poll_transmit().unwrap();
-    let popdecc = s
-        .responder
-        .handle_request_with(&ir, s.now, &mut never_decide);
+    let Challenged {
+        s, key, popdecc, ..
+    } = challenged(KemAlgorithm::MlKem768);
     let (mut msg, challenges) = challenges_of(&popdecc.bytes);
 
     // ... sent in answer to an encrCert ir
@@ -604,14 +615,9 @@ fn a_client_that_asked_for_no_challenge_refuses_a_popdecc() {
 
 #[test]
 fn a_second_popdecc_is_unexpected() {
-    let s = setup();
-    let key = Arc::new(KemPrivateKey::generate(KemAlgorithm::MlKem768).unwrap());
-    let mut tx =
-        ClientTransaction::start_ir(client(), request(EnrollKind::Ir, key), s.now).unwrap();
-    let ir = tx.poll_transmit().unwrap();
-    let popdecc = s
-        .responder
-        .handle_request_with(&ir, s.now, &mut never_decide);
+    let Challenged {
+        s, mut tx, popdecc, ..
+    } = challenged(KemAlgorithm::MlKem768);
     tx.handle_response(&popdecc.bytes, s.now).unwrap();
     let popdecr = PkiMessage::from_der_bytes(&tx.poll_transmit().unwrap()).unwrap();
     // the same challenge again, as the answer to the popdecr
